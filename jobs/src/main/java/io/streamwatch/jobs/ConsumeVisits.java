@@ -1,0 +1,117 @@
+package io.streamwatch.jobs;
+
+import io.streamwatch.listeners.ReaderVersionListener;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.Trigger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The visits consumer: reads the table as a stream (Delta source), prints each micro-batch, and lets the
+ * {@link ReaderVersionListener} push the last version it has fully processed and its lag. Reads what is
+ * available and stops (availableNow), or keeps running with {@code --continuous}.
+ */
+@Command(name = "ConsumeVisits", mixinStandardHelpOptions = true,
+        description = "Streams the visits table, printing each micro-batch; pushes visits_reader_version and the lag.")
+public final class ConsumeVisits implements Callable<Integer> {
+    public static final String QUERY_NAME = "visits_consumer";
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumeVisits.class);
+
+    @ArgGroup(exclusive = true)
+    VisitsTable table = new VisitsTable();
+
+    @Mixin
+    PushOptions push = new PushOptions();
+
+    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/visits_consumer",
+            description = "Checkpoint folder, any Hadoop path (default: ${DEFAULT-VALUE}).")
+    String checkpoint;
+
+    @Option(names = "--continuous", description = "Keep running with a processing-time trigger (default: read what is available, then stop).")
+    boolean continuous;
+
+    @Option(names = "--trigger-interval", defaultValue = "10s", converter = DurationConverter.class,
+            description = "Processing-time trigger interval with --continuous (default: ${DEFAULT-VALUE}).")
+    Duration triggerInterval;
+
+    @Option(names = "--max-files-per-trigger", description = "Delta source maxFilesPerTrigger (default: Delta's, 1000).")
+    Integer maxFilesPerTrigger;
+
+    @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
+    String queryName;
+
+    @Option(names = "--quiet", description = "Print one line per micro-batch instead of its visits.")
+    boolean quiet;
+
+    public static void main(String[] args) {
+        Jobs.main(new ConsumeVisits(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxFilesPerTrigger != null) {
+            WriteVisits.requirePositive("--max-files-per-trigger", maxFilesPerTrigger);
+        }
+        SparkSession spark = SparkSessions.getOrCreate("ConsumeVisits");
+        table.requireExists(spark);
+        ReaderVersionListener listener = attachListenerUnlessConfigured(spark);
+        try {
+            StreamingQuery query = startQuery(spark);
+            query.awaitTermination();
+            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
+            LOG.info("query {} stopped after batch {}", queryName,
+                    query.lastProgress() == null ? "none" : query.lastProgress().batchId());
+        } finally {
+            push.flush(LOG);
+            if (listener != null) {
+                spark.streams().removeListener(listener);
+            }
+        }
+        return 0;
+    }
+
+    private StreamingQuery startQuery(SparkSession spark) throws java.util.concurrent.TimeoutException {
+        DataStreamReader reader = spark.readStream();
+        if (maxFilesPerTrigger != null) {
+            reader = reader.option("maxFilesPerTrigger", maxFilesPerTrigger);
+        }
+        boolean printVisits = !quiet;
+        return table.readStream(reader).writeStream()
+                .queryName(queryName)
+                .option("checkpointLocation", checkpoint)
+                .trigger(continuous ? Trigger.ProcessingTime(triggerInterval.toMillis()) : Trigger.AvailableNow())
+                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (visits, batchId) -> printBatch(visits, batchId, printVisits))
+                .start();
+    }
+
+    private static void printBatch(Dataset<Row> visits, long batchId, boolean printVisits) {
+        if (printVisits) {
+            System.out.println("micro-batch " + batchId + ":");
+            visits.orderBy("visit_id").show(1000, false);
+        } else {
+            System.out.println("micro-batch " + batchId + ": " + visits.count() + " visits");
+        }
+    }
+
+    /** Attaches the reader-version listener, unless spark.sql.streaming.streamingQueryListeners already does. */
+    private ReaderVersionListener attachListenerUnlessConfigured(SparkSession spark) {
+        String configured = spark.sparkContext().getConf().get("spark.sql.streaming.streamingQueryListeners", "");
+        if (configured.contains(ReaderVersionListener.class.getName())) {
+            return null;
+        }
+        ReaderVersionListener listener = new ReaderVersionListener(push.settings(spark));
+        spark.streams().addListener(listener);
+        return listener;
+    }
+}

@@ -1,0 +1,49 @@
+package io.streamwatch.jobs;
+
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The one place where jobs get their SparkSession: Delta enabled, and local mode only when spark-submit (or
+ * {@code -Dspark.master}) has not chosen a master.
+ */
+public final class SparkSessions {
+    static final String LOCAL_DEFAULT_MASTER = "local[*]";
+
+    private SparkSessions() {
+    }
+
+    public static SparkSession getOrCreate(String appName) {
+        scala.Option<SparkSession> running = SparkSession.getDefaultSession();
+        if (running.isDefined()) {
+            return running.get();
+        }
+        SparkConf conf = new SparkConf();
+        SparkSession.Builder builder = SparkSession.builder().appName(appName);
+        if (!conf.contains("spark.master")) {
+            builder.config("spark.master", LOCAL_DEFAULT_MASTER);
+            builder.config("spark.sql.shuffle.partitions", conf.get("spark.sql.shuffle.partitions", "4"));
+        }
+        if (!conf.contains("spark.sql.extensions")) {
+            builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
+        }
+        if (!conf.contains("spark.sql.catalog.spark_catalog")) {
+            builder.config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+        }
+        return builder.getOrCreate();
+    }
+
+    /**
+     * Waits until Spark has handed every event posted so far to the listeners, e.g. a stopped query's last
+     * progress, so that what the listeners publish about it can then be flushed.
+     */
+    public static void awaitListeners(SparkSession spark, Duration timeout) {
+        try {
+            spark.sparkContext().listenerBus().waitUntilEmpty(timeout.toMillis());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Spark's listeners did not catch up within " + timeout, e);
+        }
+    }
+}

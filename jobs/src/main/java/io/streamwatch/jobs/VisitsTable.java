@@ -1,0 +1,89 @@
+package io.streamwatch.jobs;
+
+import io.delta.tables.DeltaTable;
+import io.streamwatch.listeners.DeltaCommits;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import picocli.CommandLine.Option;
+
+/**
+ * Which visits table a job works on: a catalog table ({@code --table}) or a Delta folder ({@code --path}),
+ * with the table's schema. Picocli fills it; every job takes it as {@code @ArgGroup}.
+ */
+public final class VisitsTable {
+    public static final String DEFAULT_PATH = "/tmp/streamwatch/visits";
+    public static final StructType SCHEMA = new StructType()
+            .add("visit_id", DataTypes.StringType, false)
+            .add("event_time", DataTypes.TimestampType, false)
+            .add("user_id", DataTypes.StringType, false)
+            .add("page", DataTypes.StringType, false);
+
+    @Option(names = "--table", description = "Catalog table name, e.g. visits or db.visits (needs a metastore shared by the jobs).")
+    String name;
+
+    @Option(names = "--path", description = "Delta table folder, any Hadoop path (default: " + DEFAULT_PATH + ").")
+    String path;
+
+    /** The table at the default path. */
+    public VisitsTable() {
+    }
+
+    public static VisitsTable atPath(String path) {
+        VisitsTable table = new VisitsTable();
+        table.path = path;
+        return table;
+    }
+
+    /** How SQL names the table: {@code visits} or {@code delta.`/path`}. */
+    public String sqlName() {
+        return name != null ? name : "delta.`" + pathOrDefault() + "`";
+    }
+
+    /** How messages name the table. */
+    public String describe() {
+        return name != null ? "table " + name : "path " + pathOrDefault();
+    }
+
+    public boolean isCatalogTable() {
+        return name != null;
+    }
+
+    public String pathOrDefault() {
+        return path != null ? path : DEFAULT_PATH;
+    }
+
+    public boolean exists(SparkSession spark) {
+        return name != null ? spark.catalog().tableExists(name) : DeltaTable.isDeltaTable(spark, pathOrDefault());
+    }
+
+    /** Fails with a one-line message naming the table when there is no Delta table there. */
+    public VisitsTable requireExists(SparkSession spark) {
+        if (!exists(spark)) {
+            throw new JobFailure("no Delta table at " + describe() + " (create it with CreateVisitsTable)");
+        }
+        return this;
+    }
+
+    public DeltaTable deltaTable(SparkSession spark) {
+        return name != null ? DeltaTable.forName(spark, name) : DeltaTable.forPath(spark, pathOrDefault());
+    }
+
+    public DeltaCommits commits(SparkSession spark) {
+        String location = name != null
+                ? DeltaTable.forName(spark, name).detail().select("location").first().getString(0)
+                : pathOrDefault();
+        return DeltaCommits.at(spark, location);
+    }
+
+    public Dataset<Row> read(SparkSession spark) {
+        return name != null ? spark.read().table(name) : spark.read().format("delta").load(pathOrDefault());
+    }
+
+    public Dataset<Row> readStream(DataStreamReader reader) {
+        return name != null ? reader.table(name) : reader.format("delta").load(pathOrDefault());
+    }
+}

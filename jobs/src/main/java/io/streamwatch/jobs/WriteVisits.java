@@ -1,0 +1,97 @@
+package io.streamwatch.jobs;
+
+import io.streamwatch.listeners.DeltaCommits;
+import io.streamwatch.listeners.MetricSample;
+import io.streamwatch.listeners.PushGroup;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The visits creator: appends visits in a few commits and pushes the committed table version as
+ * {@code visits_writer_version}. The version comes from Delta's snapshot after the commit, whose cost does
+ * not grow with the table's history (the original scans DESCRIBE HISTORY).
+ */
+@Command(name = "WriteVisits", mixinStandardHelpOptions = true,
+        description = "Appends visits to the visits table and pushes visits_writer_version.")
+public final class WriteVisits implements Callable<Integer> {
+    public static final String JOB = "visits_writer";
+    public static final String WRITER_VERSION = "visits_writer_version";
+    private static final Logger LOG = LoggerFactory.getLogger(WriteVisits.class);
+    private static final String[] PAGES = {"index.html", "contact.html", "about.html"};
+
+    @ArgGroup(exclusive = true)
+    VisitsTable table = new VisitsTable();
+
+    @Mixin
+    PushOptions push = new PushOptions();
+
+    @Option(names = "--commits", defaultValue = "3", description = "Commits to make (default: ${DEFAULT-VALUE}).")
+    int commits;
+
+    @Option(names = "--visits-per-commit", defaultValue = "3", description = "Visits in each commit (default: ${DEFAULT-VALUE}).")
+    int visitsPerCommit;
+
+    @Option(names = "--files-per-commit", defaultValue = "1", description = "Data files each commit writes (default: ${DEFAULT-VALUE}).")
+    int filesPerCommit;
+
+    @Option(names = "--job-name", defaultValue = JOB, description = "Pushgateway job label (default: ${DEFAULT-VALUE}).")
+    String jobName;
+
+    public static void main(String[] args) {
+        Jobs.main(new WriteVisits(), args);
+    }
+
+    @Override
+    public Integer call() {
+        requirePositive("--commits", commits);
+        requirePositive("--visits-per-commit", visitsPerCommit);
+        requirePositive("--files-per-commit", filesPerCommit);
+        SparkSession spark = SparkSessions.getOrCreate("WriteVisits");
+        table.requireExists(spark);
+        DeltaCommits deltaCommits = table.commits(spark);
+        long writerVersion = deltaCommits.newest().version();
+        for (int i = 0; i < commits; i++) {
+            appendVisits(spark, writerVersion + 1);
+            writerVersion = deltaCommits.newest().version();
+            System.out.printf("committed version %d (%d visits)%n", writerVersion, visitsPerCommit);
+        }
+        pushWriterVersion(deltaCommits.location(), writerVersion);
+        return 0;
+    }
+
+    private void appendVisits(SparkSession spark, long commitNumber) {
+        Timestamp eventTime = new Timestamp(System.currentTimeMillis());
+        List<Row> visits = new ArrayList<>();
+        for (int i = 0; i < visitsPerCommit; i++) {
+            visits.add(RowFactory.create("visit " + commitNumber + "-" + i, eventTime, "user " + commitNumber,
+                    PAGES[(int) ((commitNumber - 1) % PAGES.length)]));
+        }
+        spark.createDataFrame(visits, VisitsTable.SCHEMA).repartition(filesPerCommit)
+                .write().format("delta").mode("append").insertInto(table.sqlName());
+    }
+
+    private void pushWriterVersion(String tableLocation, long writerVersion) {
+        PushGroup group = new PushGroup(jobName, Map.of("table", tableLocation));
+        push.publisher().publish(group, () -> List.of(MetricSample.of(WRITER_VERSION,
+                "Newest version of the Delta table committed by the writer.", writerVersion)));
+        push.flush(LOG);
+    }
+
+    static void requirePositive(String flag, long value) {
+        if (value <= 0) {
+            throw new JobFailure(flag + " must be positive, was " + value);
+        }
+    }
+}

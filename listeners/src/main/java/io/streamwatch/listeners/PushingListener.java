@@ -1,0 +1,109 @@
+package io.streamwatch.listeners;
+
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
+import org.apache.spark.util.ShutdownHookManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.BoxedUnit;
+
+/**
+ * The common ground of streamwatch's listeners: the settings, a shared non-blocking publisher, one
+ * Pushgateway group per query ({@code job} plus {@code query}), and callbacks that never throw.
+ */
+public abstract class PushingListener extends StreamingQueryListener {
+    private static final Logger LOG = LoggerFactory.getLogger(PushingListener.class);
+    /** After the SparkContext has stopped (priority 50) and delivered its last events, before temp dirs go (25). */
+    private static final int FLUSH_ON_EXIT_PRIORITY = 40;
+    private static final Set<PushgatewayPublisher> FLUSHED_ON_EXIT = ConcurrentHashMap.newKeySet();
+
+    private final String job;
+    private final Optional<PushgatewayPublisher> publisher;
+    private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
+
+    protected PushingListener(StreamwatchSettings settings, String defaultJob) {
+        this.job = settings.jobOr(defaultJob);
+        this.publisher = settings.pushgatewayAddress().map(PushgatewayPublisher::shared);
+        if (publisher.isEmpty()) {
+            LOG.warn("{}: {} is not set; this listener pushes nothing", getClass().getSimpleName(),
+                    StreamwatchSettings.PUSHGATEWAY_ADDRESS);
+        }
+        publisher.ifPresent(p -> flushOnExit(p, settings.flushTimeout()));
+    }
+
+    public String job() {
+        return job;
+    }
+
+    /** The group of a query: its name, or its id when it has none. */
+    protected PushGroup groupOf(String queryName, java.util.UUID queryId) {
+        return new PushGroup(job, Map.of("query", queryName == null || queryName.isBlank() ? queryId.toString() : queryName));
+    }
+
+    protected PushGroup groupOf(StreamingQueryProgress progress) {
+        return groupOf(progress.name(), progress.id());
+    }
+
+    protected final void publish(PushGroup group, Supplier<Collection<MetricSample>> snapshot) {
+        publisher.ifPresent(p -> p.publish(group, snapshot));
+    }
+
+    protected final void delete(PushGroup group) {
+        publisher.ifPresent(p -> p.delete(group));
+    }
+
+    /**
+     * Waits until what this listener published has reached the Pushgateway (true), or the timeout passes.
+     * Events still queued on Spark's listener bus are not covered: stop the query first.
+     */
+    public boolean flush(Duration timeout) {
+        return publisher.map(p -> p.flush(timeout)).orElse(true);
+    }
+
+    /** Runs a callback's body; what it throws is logged (once per kind of failure) and never reaches Spark. */
+    protected final void guarded(String callback, Runnable body) {
+        try {
+            body.run();
+        } catch (Throwable t) {
+            if (reportedFailures.add(callback + ":" + t.getClass().getName())) {
+                LOG.warn("{}.{} failed; the query goes on without these metrics", getClass().getSimpleName(), callback, t);
+            }
+        }
+    }
+
+    @Override
+    public void onQueryStarted(QueryStartedEvent event) {
+    }
+
+    @Override
+    public void onQueryIdle(QueryIdleEvent event) {
+    }
+
+    @Override
+    public void onQueryTerminated(QueryTerminatedEvent event) {
+    }
+
+    private static void flushOnExit(PushgatewayPublisher publisher, Duration timeout) {
+        if (!FLUSHED_ON_EXIT.add(publisher)) {
+            return;
+        }
+        ShutdownHookManager.addShutdownHook(FLUSH_ON_EXIT_PRIORITY, new AbstractFunction0<BoxedUnit>() {
+            @Override
+            public BoxedUnit apply() {
+                if (!publisher.flush(timeout)) {
+                    LOG.warn("Pushgateway {}: the last values were not delivered within {}",
+                            PushgatewayPublisher.redactedAddress(publisher.address()), timeout);
+                }
+                return BoxedUnit.UNIT;
+            }
+        });
+    }
+}
