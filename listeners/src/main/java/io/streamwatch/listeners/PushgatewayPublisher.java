@@ -49,6 +49,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private volatile boolean closed;
     private volatile long outageSince = -1;
     private volatile long deliveredPushes;
+    private volatile long outages;
 
     /**
      * @param address the Pushgateway as {@code host:port} or {@code http(s)://host:port[/path]}
@@ -127,6 +128,11 @@ public final class PushgatewayPublisher implements AutoCloseable {
         return outageSince >= 0;
     }
 
+    /** How many outages began (each logged with one warning). */
+    public long outages() {
+        return outages;
+    }
+
     /** How many pushes (and deletes) reached the Pushgateway. */
     public long deliveredPushes() {
         return deliveredPushes;
@@ -188,6 +194,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private void onOutage(IOException e) {
         if (outageSince < 0) {
             outageSince = System.nanoTime();
+            outages++;
             LOG.warn("Pushgateway {} unreachable ({}); keeping the newest values and retrying until it is back",
                     printableAddress, e.getMessage());
         }

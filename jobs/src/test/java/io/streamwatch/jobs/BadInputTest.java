@@ -1,0 +1,83 @@
+package io.streamwatch.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.delta.tables.DeltaTable;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+
+class BadInputTest extends JobTestSupport {
+
+    record Outcome(int exitCode, String stderr) {
+    }
+
+    static Outcome runCapturing(Callable<Integer> job, String... args) {
+        StringWriter err = new StringWriter();
+        int exitCode = Jobs.commandLine(job, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true)).execute(args);
+        return new Outcome(exitCode, err.toString());
+    }
+
+    static void assertOneLineError(Outcome outcome, int exitCode, String expected) {
+        assertEquals(exitCode, outcome.exitCode(), outcome.stderr());
+        assertEquals(1, outcome.stderr().lines().count(), "one line: " + outcome.stderr());
+        assertTrue(outcome.stderr().contains(expected), outcome.stderr());
+    }
+
+    @Test
+    void anUnknownPathIsNamedInOneLineWithANonZeroExit() {
+        String missing = dir.resolve("no-such-table").toString();
+        String expected = "no Delta table at path " + missing;
+        assertOneLineError(runCapturing(new ReadVisits(), "--path", missing), Jobs.FAILED, expected);
+        assertOneLineError(runCapturing(new WriteVisits(), "--path", missing, "--pushgateway", pushgateway.address()),
+                Jobs.FAILED, expected);
+        assertOneLineError(runCapturing(new ConsumeVisits(), "--path", missing, "--checkpoint", checkpoint(),
+                "--pushgateway", pushgateway.address()), Jobs.FAILED, expected);
+    }
+
+    @Test
+    void anUnknownCatalogTableIsNamed() {
+        assertOneLineError(runCapturing(new ReadVisits(), "--table", "no_such_visits"), Jobs.FAILED,
+                "no Delta table at table no_such_visits");
+    }
+
+    @Test
+    void badFlagsGetOneLineAndExitCodeTwo() {
+        assertOneLineError(runCapturing(new WriteVisits(), "--commitz", "3"), Jobs.BAD_FLAGS, "Unknown options: '--commitz'");
+        assertOneLineError(runCapturing(new ReadVisits(), "--table", "a", "--path", "/b"), Jobs.BAD_FLAGS, "mutually exclusive");
+        assertOneLineError(runCapturing(new ConsumeVisits(), "--trigger-interval", "soon"), Jobs.BAD_FLAGS,
+                "'soon' is not a duration");
+        assertOneLineError(runCapturing(new WriteVisits(), "--commits", "-1"), Jobs.FAILED, "--commits must be positive, was -1");
+    }
+
+    @Test
+    void aVisitWithoutIdIsRefusedByTheTable() {
+        createTable();
+        Exception refused = assertThrows(Exception.class, () -> spark().sql("INSERT INTO delta.`" + tablePath()
+                + "` VALUES (NULL, current_timestamp(), 'user 1', 'index.html')"));
+        assertTrue(refused.getMessage().contains("visit_id"), refused.getMessage());
+        assertEquals(0, spark().read().format("delta").load(tablePath()).count());
+    }
+
+    @Test
+    void deletesAreRefusedOnTheAppendOnlyTable() {
+        createTable();
+        write(1);
+        Exception refused = assertThrows(Exception.class, () -> DeltaTable.forPath(spark(), tablePath()).delete());
+        assertTrue(refused.getMessage().contains("append"), refused.getMessage());
+        assertEquals(3, spark().read().format("delta").load(tablePath()).count());
+    }
+
+    @Test
+    void recreatingStartsFromAnEmptyTableAndRerunningKeepsTheData() {
+        createTable();
+        write(1);
+        createTable();
+        assertEquals(3, spark().read().format("delta").load(tablePath()).count(), "re-running is safe");
+        run(new CreateVisitsTable(), "--path", tablePath(), "--recreate");
+        assertEquals(0, spark().read().format("delta").load(tablePath()).count());
+    }
+}

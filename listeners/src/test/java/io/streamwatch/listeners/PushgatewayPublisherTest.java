@@ -1,0 +1,102 @@
+package io.streamwatch.listeners;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamwatch.testkit.FreePorts;
+import io.streamwatch.testkit.LocalPushgateway;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PushgatewayPublisherTest {
+    @TempDir
+    Path dir;
+
+    private static final PushGroup GROUP = new PushGroup("publisher_test", Map.of("query", "q1"));
+
+    private static List<MetricSample> version(double value) {
+        return List.of(MetricSample.of("test_version", "A version.", value));
+    }
+
+    @Test
+    void theNewestValueOfAGroupIsDeliveredAndOlderOnesAreSkipped() {
+        try (LocalPushgateway pushgateway = LocalPushgateway.start(dir);
+             PushgatewayPublisher publisher = new PushgatewayPublisher(pushgateway.address())) {
+            for (int value = 1; value <= 1000; value++) {
+                int v = value;
+                publisher.publish(GROUP, () -> version(v));
+            }
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            assertEquals(1000, pushgateway.value("test_version", Map.of("job", "publisher_test", "query", "q1")).getAsDouble());
+            assertTrue(publisher.deliveredPushes() < 1000, "older snapshots were replaced, not sent: " + publisher.deliveredPushes());
+        }
+    }
+
+    @Test
+    void twoGroupsDoNotOverwriteEachOther() {
+        try (LocalPushgateway pushgateway = LocalPushgateway.start(dir);
+             PushgatewayPublisher publisher = new PushgatewayPublisher(pushgateway.address())) {
+            publisher.publish(GROUP, () -> version(1));
+            publisher.publish(new PushGroup("publisher_test", Map.of("query", "q2")), () -> version(2));
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            assertEquals(1, pushgateway.value("test_version", Map.of("query", "q1")).getAsDouble());
+            assertEquals(2, pushgateway.value("test_version", Map.of("query", "q2")).getAsDouble());
+
+            publisher.delete(GROUP);
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            assertFalse(pushgateway.value("test_version", Map.of("query", "q1")).isPresent());
+            assertEquals(2, pushgateway.value("test_version", Map.of("query", "q2")).getAsDouble());
+        }
+    }
+
+    @Test
+    void anOutageDelaysTheNewestValueWithOneWarningAndItArrivesWhenThePushgatewayIsBack() {
+        int port = FreePorts.next();
+        try (PushgatewayPublisher publisher = new PushgatewayPublisher("127.0.0.1:" + port)) {
+            for (int value = 1; value <= 50; value++) {
+                int v = value;
+                long start = System.nanoTime();
+                publisher.publish(GROUP, () -> version(v));
+                assertTrue(System.nanoTime() - start < 5_000_000, "publish never waits for the Pushgateway");
+            }
+            await().atMost(Duration.ofSeconds(10)).until(publisher::isInOutage);
+            assertFalse(publisher.flush(Duration.ofMillis(1500)), "nothing can be delivered yet");
+            assertEquals(1, publisher.outages(), "one warning for the outage, not one per value or retry");
+
+            try (LocalPushgateway pushgateway = LocalPushgateway.startOn(port, dir)) {
+                OptionalDouble delivered = await().atMost(Duration.ofSeconds(30))
+                        .until(() -> pushgateway.value("test_version", Map.of("job", "publisher_test")), OptionalDouble::isPresent);
+                assertEquals(50, delivered.getAsDouble());
+                await().atMost(Duration.ofSeconds(5)).until(() -> !publisher.isInOutage());
+                assertEquals(1, publisher.outages());
+            }
+        }
+    }
+
+    @Test
+    void aSnapshotThatCannotBeComputedIsSkippedAndLaterOnesStillGo() {
+        try (LocalPushgateway pushgateway = LocalPushgateway.start(dir);
+             PushgatewayPublisher publisher = new PushgatewayPublisher(pushgateway.address())) {
+            publisher.publish(GROUP, () -> {
+                throw new IllegalStateException("table gone");
+            });
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            publisher.publish(GROUP, () -> version(7));
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            assertEquals(7, pushgateway.value("test_version", Map.of("job", "publisher_test")).getAsDouble());
+        }
+    }
+
+    @Test
+    void credentialsInTheAddressAreNotPrinted() {
+        assertEquals("https://***@push.example.com:9091",
+                PushgatewayPublisher.redactedAddress("https://user:s3cret@push.example.com:9091"));
+    }
+}
