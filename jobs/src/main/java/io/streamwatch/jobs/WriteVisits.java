@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The visits creator: appends visits in a few commits and pushes the committed table version as
- * {@code visits_writer_version}. The version comes from Delta's snapshot after the commit, whose cost does
- * not grow with the table's history (the original scans DESCRIBE HISTORY).
+ * {@code visits_writer_version}. The version is the one Delta's commit installed in this JVM, looked up
+ * without I/O, so its cost does not grow with the table's history (the original scans DESCRIBE HISTORY).
  */
 @Command(name = "WriteVisits", mixinStandardHelpOptions = true,
         description = "Appends visits to the visits table and pushes visits_writer_version.")
@@ -64,7 +64,7 @@ public final class WriteVisits implements Callable<Integer> {
         long writerVersion = deltaCommits.newest().version();
         for (int i = 0; i < commits; i++) {
             appendVisits(spark, writerVersion + 1);
-            writerVersion = deltaCommits.newest().version();
+            writerVersion = deltaCommits.committed().version();
             System.out.printf("committed version %d (%d visits)%n", writerVersion, visitsPerCommit);
         }
         pushWriterVersion(deltaCommits.location(), writerVersion);

@@ -9,9 +9,10 @@ import org.apache.spark.sql.delta.util.FileNames;
 import scala.Option;
 
 /**
- * Versions and commit times of a Delta table, looked up in time that does not grow with the table's history:
- * the newest version comes from the log's newest checkpoint plus the commits after it (not from DESCRIBE
- * HISTORY), the time of a version from its commit file alone.
+ * Versions and commit times of a Delta table, without scanning its history (as DESCRIBE HISTORY does):
+ * a writer takes the version its own commit installed ({@link #committed}, no I/O at all); a reader refreshes
+ * the snapshot ({@link #newest}: the newest checkpoint plus the commit files after it, found by listing the log);
+ * the time of a version comes from its commit file alone.
  */
 public final class DeltaCommits {
     /** A table version and the time it was committed. */
@@ -42,7 +43,13 @@ public final class DeltaCommits {
         return deltaLog.tableExists();
     }
 
-    /** The newest committed version, refreshed from storage. */
+    /** The version this JVM's last commit (or refresh) installed: a writer's own commit, without any I/O. */
+    public Commit committed() {
+        Snapshot snapshot = deltaLog.unsafeVolatileSnapshot();
+        return new Commit(snapshot.version(), snapshot.timestamp());
+    }
+
+    /** The newest committed version, refreshed from storage (commits by other processes included). */
     public Commit newest() {
         Snapshot snapshot = deltaLog.update(false, Option.empty(), Option.empty());
         return new Commit(snapshot.version(), snapshot.timestamp());

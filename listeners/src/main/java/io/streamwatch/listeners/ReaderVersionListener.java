@@ -76,9 +76,10 @@ public class ReaderVersionListener extends PushingListener {
         return samples;
     }
 
+    /** The session to read the Delta log with; none once Spark is stopping (the JVM's exit flushes the rest). */
     private static Optional<SparkSession> activeSession() {
         scala.Option<SparkSession> active = SparkSession.getActiveSession();
         scala.Option<SparkSession> session = active.isDefined() ? active : SparkSession.getDefaultSession();
-        return session.isDefined() ? Optional.of(session.get()) : Optional.empty();
+        return session.isDefined() && !session.get().sparkContext().isStopped() ? Optional.of(session.get()) : Optional.empty();
     }
 }
