@@ -3,8 +3,8 @@ package io.streamwatch.demo;
 import io.streamwatch.jobs.ConsumeVisits;
 import io.streamwatch.jobs.CreateVisitsTable;
 import io.streamwatch.jobs.Jobs;
+import io.streamwatch.jobs.VisitsTable;
 import io.streamwatch.jobs.WriteVisits;
-import io.streamwatch.listeners.DeltaCommits;
 import io.streamwatch.listeners.ReaderVersionListener;
 import io.streamwatch.jobs.SparkSessions;
 import io.streamwatch.testkit.Http;
@@ -76,7 +76,7 @@ public final class Demo implements Callable<Integer> {
 
         step("1. Create the visits table at " + table);
         job(new CreateVisitsTable(), "--path", table, "--recreate");
-        tableLabel = DeltaCommits.at(SparkSessions.getOrCreate("demo"), table).location();
+        tableLabel = VisitsTable.atPath(table).deltaLog(SparkSessions.getOrCreate("demo")).dataPath().toString();
 
         step("2. Write 3 commits of 3 visits (WriteVisits)");
         job(new WriteVisits(), write);

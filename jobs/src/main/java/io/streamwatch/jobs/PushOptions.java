@@ -41,7 +41,7 @@ public final class PushOptions {
     public void flush(org.slf4j.Logger log) {
         if (!publisher().flush(pushTimeout)) {
             log.warn("metrics not delivered to the Pushgateway at {} within {}; they are sent if it comes back "
-                    + "while this JVM runs", PushgatewayPublisher.redactedAddress(address()), pushTimeout);
+                    + "while this JVM runs", PushgatewayPublisher.redactedAddress(address()), pushTimeout.toMillis() + " ms");
         }
     }
 }

@@ -1,10 +1,10 @@
 package io.streamwatch.jobs;
 
 import io.delta.tables.DeltaTable;
-import io.streamwatch.listeners.DeltaCommits;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -72,11 +72,12 @@ public final class VisitsTable {
         return name != null ? DeltaTable.forName(spark, name) : DeltaTable.forPath(spark, pathOrDefault());
     }
 
-    public DeltaCommits commits(SparkSession spark) {
+    /** The table's Delta log (cached per JVM by Delta); its snapshot after a commit is that commit's version. */
+    public DeltaLog deltaLog(SparkSession spark) {
         String location = name != null
                 ? DeltaTable.forName(spark, name).detail().select("location").first().getString(0)
                 : pathOrDefault();
-        return DeltaCommits.at(spark, location);
+        return DeltaLog.forTable(spark, location);
     }
 
     public Dataset<Row> read(SparkSession spark) {

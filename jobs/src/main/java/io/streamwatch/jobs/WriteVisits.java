@@ -1,6 +1,5 @@
 package io.streamwatch.jobs;
 
-import io.streamwatch.listeners.DeltaCommits;
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import java.sql.Timestamp;
@@ -11,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.ArgGroup;
@@ -60,14 +60,14 @@ public final class WriteVisits implements Callable<Integer> {
         requirePositive("--files-per-commit", filesPerCommit);
         SparkSession spark = SparkSessions.getOrCreate("WriteVisits");
         table.requireExists(spark);
-        DeltaCommits deltaCommits = table.commits(spark);
-        long writerVersion = deltaCommits.newest().version();
+        DeltaLog deltaLog = table.deltaLog(spark);
+        long writerVersion = deltaLog.update(false, scala.Option.empty(), scala.Option.empty()).version();
         for (int i = 0; i < commits; i++) {
             appendVisits(spark, writerVersion + 1);
-            writerVersion = deltaCommits.committed().version();
+            writerVersion = deltaLog.unsafeVolatileSnapshot().version();
             System.out.printf("committed version %d (%d visits)%n", writerVersion, visitsPerCommit);
         }
-        pushWriterVersion(deltaCommits.location(), writerVersion);
+        pushWriterVersion(deltaLog.dataPath().toString(), writerVersion);
         return 0;
     }
 

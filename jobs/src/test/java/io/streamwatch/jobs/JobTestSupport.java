@@ -48,7 +48,7 @@ abstract class JobTestSupport {
 
     /** The table's location as metrics label it. */
     String tableLabel() {
-        return io.streamwatch.listeners.DeltaCommits.at(spark(), tablePath()).location();
+        return VisitsTable.atPath(tablePath()).deltaLog(spark()).dataPath().toString();
     }
 
     static void run(java.util.concurrent.Callable<Integer> job, String... args) {

@@ -1,68 +1,89 @@
 package io.streamwatch.listeners;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.delta.DeltaLog;
-import org.apache.spark.sql.delta.Snapshot;
-import org.apache.spark.sql.delta.util.FileNames;
-import scala.Option;
 
 /**
- * Versions and commit times of a Delta table, without scanning its history (as DESCRIBE HISTORY does):
- * a writer takes the version its own commit installed ({@link #committed}, no I/O at all); a reader refreshes
- * the snapshot ({@link #newest}: the newest checkpoint plus the commit files after it, found by listing the log);
- * the time of a version comes from its commit file alone.
+ * Versions and commit times of a Delta table, read from its {@code _delta_log} with the Hadoop FileSystem
+ * alone: no Spark job, no SparkContext needed (so it still works while Spark is stopping and delivers its
+ * last events), and no scan of the history. The newest version is found from {@code _last_checkpoint}
+ * upwards, one commit file at a time (Delta checkpoints every 10 commits by default), the time of a version
+ * is its commit file's modification time (Delta's commit timestamp unless in-commit timestamps are enabled).
  */
 public final class DeltaCommits {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     /** A table version and the time it was committed. */
     public record Commit(long version, long timestampMillis) {
     }
 
-    private final DeltaLog deltaLog;
+    private final Path logPath;
+    private final FileSystem fs;
 
-    private DeltaCommits(DeltaLog deltaLog) {
-        this.deltaLog = deltaLog;
-    }
-
-    /** The table at {@code location} (a path or URI); DeltaLog instances are cached per JVM by Delta itself. */
-    public static DeltaCommits at(SparkSession spark, String location) {
-        return new DeltaCommits(DeltaLog.forTable(spark, location));
-    }
-
-    public static DeltaCommits of(DeltaLog deltaLog) {
-        return new DeltaCommits(deltaLog);
-    }
-
-    /** The table's qualified location, the {@code table} label of every metric about it. */
-    public String location() {
-        return deltaLog.dataPath().toString();
-    }
-
-    public boolean exists() {
-        return deltaLog.tableExists();
-    }
-
-    /** The version this JVM's last commit (or refresh) installed: a writer's own commit, without any I/O. */
-    public Commit committed() {
-        Snapshot snapshot = deltaLog.unsafeVolatileSnapshot();
-        return new Commit(snapshot.version(), snapshot.timestamp());
-    }
-
-    /** The newest committed version, refreshed from storage (commits by other processes included). */
-    public Commit newest() {
-        Snapshot snapshot = deltaLog.update(false, Option.empty(), Option.empty());
-        return new Commit(snapshot.version(), snapshot.timestamp());
-    }
-
-    /** The commit time of {@code version}, from its commit file (as Delta defines it without in-commit timestamps). */
-    public long commitTimeMillis(long version) {
-        Path commitFile = FileNames.unsafeDeltaFile(deltaLog.logPath(), version);
+    private DeltaCommits(Path tablePath, Configuration hadoopConf) {
         try {
-            FileSystem fs = commitFile.getFileSystem(deltaLog.newDeltaHadoopConf());
-            return fs.getFileStatus(commitFile).getModificationTime();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("no commit file for version " + version + " of " + location(), e);
+            this.fs = tablePath.getFileSystem(hadoopConf);
+        } catch (IOException e) {
+            throw new UncheckedIOException("no file system for " + tablePath, e);
+        }
+        this.logPath = new Path(tablePath, "_delta_log");
+    }
+
+    /** The table at {@code location}, a qualified path as Delta names it (e.g. {@code file:/data/visits}). */
+    public static DeltaCommits at(String location, Configuration hadoopConf) {
+        return new DeltaCommits(new Path(location), hadoopConf);
+    }
+
+    /** The newest committed version and its time. */
+    public Commit newest() {
+        long version = lastCheckpointVersion();
+        FileStatus newest = commitFile(version);
+        if (newest == null && version > 0) {
+            throw new IllegalStateException("no commit file for checkpoint version " + version + " in " + logPath);
+        }
+        if (newest == null) {
+            throw new IllegalStateException("no Delta table at " + logPath.getParent() + " (no commit 0)");
+        }
+        for (FileStatus next = commitFile(version + 1); next != null; next = commitFile(version + 1)) {
+            newest = next;
+            version++;
+        }
+        return new Commit(version, newest.getModificationTime());
+    }
+
+    /** The commit time of {@code version}. */
+    public long commitTimeMillis(long version) {
+        FileStatus status = commitFile(version);
+        if (status == null) {
+            throw new IllegalStateException("no commit file for version " + version + " in " + logPath);
+        }
+        return status.getModificationTime();
+    }
+
+    private long lastCheckpointVersion() {
+        try (InputStream in = fs.open(new Path(logPath, "_last_checkpoint"))) {
+            return JSON.readTree(in).path("version").asLong(0);
+        } catch (FileNotFoundException e) {
+            return 0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + logPath + "/_last_checkpoint", e);
+        }
+    }
+
+    private FileStatus commitFile(long version) {
+        try {
+            return fs.getFileStatus(new Path(logPath, String.format("%020d.json", version)));
+        } catch (FileNotFoundException e) {
+            return null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + logPath, e);
         }
     }
 }

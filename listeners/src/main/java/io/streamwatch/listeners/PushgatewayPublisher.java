@@ -9,6 +9,7 @@ import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,25 +24,35 @@ import org.slf4j.LoggerFactory;
 /**
  * Pushes metrics to a Prometheus Pushgateway without ever blocking its caller.
  *
- * <p>{@link #publish} only records the newest snapshot of a group (older, undelivered ones are replaced:
- * only the newest value per series matters) and wakes a single background sender, which computes the
- * snapshot, PUTs it, and while the Pushgateway is down keeps the newest snapshots and retries with
- * exponential backoff, logging one warning per outage. Memory is bounded by the number of groups.
+ * <p>A group (job plus grouping labels) is made of parts, one per publisher of it (the listeners of one
+ * query share their query's group). {@link #publish} only records the newest snapshot of a part (older,
+ * undelivered ones are replaced: only the newest value per series matters) and wakes a single background
+ * sender. The sender computes the waiting snapshots and PUTs each group whole (its parts merged), so every
+ * push is the group's complete state; when the last part is removed it DELETEs the group. While the
+ * Pushgateway is down it keeps the newest snapshots and retries with exponential backoff, logging one
+ * warning per outage. Memory is bounded by the number of groups and parts.
  */
 public final class PushgatewayPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PushgatewayPublisher.class);
     private static final Map<String, PushgatewayPublisher> SHARED = new ConcurrentHashMap<>();
-    static final int MAX_GROUPS = 10_000;
+    static final int MAX_PENDING = 10_000;
     private static final Duration FIRST_RETRY = Duration.ofMillis(250);
     private static final Duration LAST_RETRY = Duration.ofSeconds(15);
+    private static final String WHOLE_GROUP = "";
 
-    private record Pending(long sequence, Supplier<Collection<MetricSample>> snapshot, boolean delete) {
+    private record Key(PushGroup group, String part) {
+    }
+
+    /** A snapshot to push, or (snapshot null) the removal of the part. */
+    private record Pending(long sequence, Supplier<Collection<MetricSample>> snapshot) {
     }
 
     private final String address;
     private final String printableAddress;
     private final PushGateway pushGateway;
-    private final Map<PushGroup, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
+    /** What the Pushgateway holds, per group and part; touched by the sender thread only. */
+    private final Map<PushGroup, Map<String, Collection<MetricSample>>> pushed = new HashMap<>();
     private final AtomicLong sequence = new AtomicLong();
     private final Semaphore wake = new Semaphore(0);
     private final Object delivered = new Object();
@@ -72,28 +83,38 @@ public final class PushgatewayPublisher implements AutoCloseable {
         return address;
     }
 
+    /** Publishes a group that has a single publisher. */
+    public void publish(PushGroup group, Supplier<Collection<MetricSample>> snapshot) {
+        publish(group, WHOLE_GROUP, snapshot);
+    }
+
     /**
-     * Replaces the group's snapshot to push; returns at once. {@code snapshot} runs later on the sender
+     * Replaces the part's snapshot to push; returns at once. {@code snapshot} runs later on the sender
      * thread, so it may read files or tables; if it throws, that snapshot is dropped with a warning.
      */
-    public void publish(PushGroup group, Supplier<Collection<MetricSample>> snapshot) {
-        enqueue(group, new Pending(sequence.incrementAndGet(), snapshot, false));
+    public void publish(PushGroup group, String part, Supplier<Collection<MetricSample>> snapshot) {
+        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), snapshot));
     }
 
-    /** Removes the group from the Pushgateway (after any snapshot published before), without blocking. */
-    public void delete(PushGroup group) {
-        enqueue(group, new Pending(sequence.incrementAndGet(), List::of, true));
+    /** Removes the part's series; the group goes from the Pushgateway with its last part. Never blocks. */
+    public void remove(PushGroup group, String part) {
+        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), null));
     }
 
-    private void enqueue(PushGroup group, Pending next) {
+    /** Removes a group that has a single publisher. */
+    public void remove(PushGroup group) {
+        remove(group, WHOLE_GROUP);
+    }
+
+    private void enqueue(Key key, Pending next) {
         if (closed) {
             return;
         }
-        if (pending.size() >= MAX_GROUPS && !pending.containsKey(group)) {
-            LOG.warn("Pushgateway {}: {} groups waiting; dropping {}", printableAddress, MAX_GROUPS, group);
+        if (pending.size() >= MAX_PENDING && !pending.containsKey(key)) {
+            LOG.warn("Pushgateway {}: {} snapshots waiting; dropping one of {}", printableAddress, MAX_PENDING, key.group());
             return;
         }
-        pending.put(group, next);
+        pending.put(key, next);
         wake.release();
     }
 
@@ -156,18 +177,16 @@ public final class PushgatewayPublisher implements AutoCloseable {
         }
     }
 
-    /** One round over the waiting groups; false when the Pushgateway refused or could not be reached. */
+    /** One round over the waiting groups; false when the Pushgateway could not be reached. */
     private boolean sendPending() {
-        for (Map.Entry<PushGroup, Pending> entry : new ArrayList<>(pending.entrySet())) {
+        Map<PushGroup, Map<Key, Pending>> byGroup = new LinkedHashMap<>();
+        pending.forEach((key, next) -> byGroup.computeIfAbsent(key.group(), g -> new LinkedHashMap<>()).put(key, next));
+        for (Map.Entry<PushGroup, Map<Key, Pending>> entry : byGroup.entrySet()) {
             PushGroup group = entry.getKey();
-            Pending next = entry.getValue();
+            Map<String, Collection<MetricSample>> parts = new LinkedHashMap<>(pushed.getOrDefault(group, Map.of()));
+            entry.getValue().forEach((key, next) -> applyTo(parts, key, next));
             try {
-                if (next.delete()) {
-                    pushGateway.delete(group.job(), group.labels());
-                } else {
-                    Collection<MetricSample> samples = next.snapshot().get();
-                    pushGateway.push(registryOf(samples), group.job(), group.labels());
-                }
+                pushWhole(group, parts);
             } catch (IOException e) {
                 if (!isRefusal(e)) {
                     onOutage(e);
@@ -175,15 +194,39 @@ public final class PushgatewayPublisher implements AutoCloseable {
                 }
                 LOG.warn("Pushgateway {} refused the metrics of {}; skipping this snapshot: {}",
                         printableAddress, group, e.getMessage());
-            } catch (RuntimeException e) {
-                LOG.warn("Pushgateway {}: cannot compute the metrics of {}; skipping this snapshot: {}",
-                        printableAddress, group, e.toString());
             }
-            pending.remove(group, next);
+            entry.getValue().forEach(pending::remove);
             deliveredPushes++;
             onDelivered();
         }
         return true;
+    }
+
+    private void applyTo(Map<String, Collection<MetricSample>> parts, Key key, Pending next) {
+        if (next.snapshot() == null) {
+            parts.remove(key.part());
+            return;
+        }
+        try {
+            parts.put(key.part(), List.copyOf(next.snapshot().get()));
+        } catch (RuntimeException e) {
+            LOG.warn("Pushgateway {}: cannot compute the metrics of {}; skipping this snapshot: {}",
+                    printableAddress, key.group(), e.toString());
+        }
+    }
+
+    private void pushWhole(PushGroup group, Map<String, Collection<MetricSample>> parts) throws IOException {
+        if (parts.isEmpty()) {
+            if (pushed.containsKey(group)) {
+                pushGateway.delete(group.job(), group.labels());
+                pushed.remove(group);
+            }
+            return;
+        }
+        List<MetricSample> samples = new ArrayList<>();
+        parts.values().forEach(samples::addAll);
+        pushGateway.push(registryOf(samples), group.job(), group.labels());
+        pushed.put(group, parts);
     }
 
     /** A 4xx answer: the Pushgateway is up but will never take this snapshot, so retrying is pointless. */

@@ -17,7 +17,8 @@ import scala.runtime.BoxedUnit;
 
 /**
  * The common ground of streamwatch's listeners: the settings, a shared non-blocking publisher, one
- * Pushgateway group per query ({@code job} plus {@code query}), and callbacks that never throw.
+ * Pushgateway group per query ({@code job} plus {@code query}) in which each listener owns its metrics, and
+ * callbacks that never throw.
  */
 public abstract class PushingListener extends StreamingQueryListener {
     private static final Logger LOG = LoggerFactory.getLogger(PushingListener.class);
@@ -52,12 +53,18 @@ public abstract class PushingListener extends StreamingQueryListener {
         return groupOf(progress.name(), progress.id());
     }
 
+    /** Replaces this listener's part of the group: its own metrics, beside those of the query's other listeners. */
     protected final void publish(PushGroup group, Supplier<Collection<MetricSample>> snapshot) {
-        publisher.ifPresent(p -> p.publish(group, snapshot));
+        publisher.ifPresent(p -> p.publish(group, part(), snapshot));
     }
 
-    protected final void delete(PushGroup group) {
-        publisher.ifPresent(p -> p.delete(group));
+    /** Removes this listener's metrics from the group (the group goes with its last listener's). */
+    protected final void remove(PushGroup group) {
+        publisher.ifPresent(p -> p.remove(group, part()));
+    }
+
+    private String part() {
+        return getClass().getName();
     }
 
     /**

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.SourceProgress;
@@ -18,7 +18,8 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  *
  * <p>Attach by configuration alone ({@code spark.sql.streaming.streamingQueryListeners} plus
  * {@code spark.streamwatch.pushgateway.address}) or in code. The callback only hands the progress over;
- * reading the Delta log and pushing happen on the publisher's thread.
+ * reading the Delta log (with the Hadoop FileSystem, see {@link DeltaCommits}) and pushing happen on the
+ * publisher's thread.
  */
 public class ReaderVersionListener extends PushingListener {
     public static final String DEFAULT_JOB = "visits_reader";
@@ -35,6 +36,8 @@ public class ReaderVersionListener extends PushingListener {
         this(StreamwatchSettings.fromSparkEnv());
     }
 
+    private volatile Configuration hadoopConf;
+
     public ReaderVersionListener(StreamwatchSettings settings) {
         super(settings, DEFAULT_JOB);
     }
@@ -43,43 +46,42 @@ public class ReaderVersionListener extends PushingListener {
     public void onQueryProgress(QueryProgressEvent event) {
         guarded("onQueryProgress", () -> {
             StreamingQueryProgress progress = event.progress();
-            publish(groupOf(progress), () -> snapshot(progress));
+            Configuration hadoopConf = hadoopConf();
+            publish(groupOf(progress), () -> snapshot(progress, hadoopConf));
         });
     }
 
-    private static Collection<MetricSample> snapshot(StreamingQueryProgress progress) {
+    private static Collection<MetricSample> snapshot(StreamingQueryProgress progress, Configuration hadoopConf) {
         List<MetricSample> samples = new ArrayList<>();
         for (SourceProgress source : progress.sources()) {
-            DeltaSourceProgress.of(source).ifPresent(delta -> samples.addAll(samplesOf(delta)));
+            DeltaSourceProgress.of(source).ifPresent(delta -> samples.addAll(samplesOf(delta, hadoopConf)));
         }
         return samples;
     }
 
-    private static List<MetricSample> samplesOf(DeltaSourceProgress delta) {
+    private static List<MetricSample> samplesOf(DeltaSourceProgress delta, Configuration hadoopConf) {
         Map<String, String> table = Map.of("table", delta.tableLocation());
-        List<MetricSample> samples = new ArrayList<>();
-        samples.add(new MetricSample(READER_VERSION, "Last Delta table version the query has fully processed.",
-                table, delta.processedVersion()));
-        Optional<SparkSession> spark = activeSession();
-        if (spark.isPresent()) {
-            DeltaCommits commits = DeltaCommits.at(spark.get(), delta.tableLocation());
-            DeltaCommits.Commit newest = commits.newest();
-            long processed = delta.processedVersion();
-            long lagVersions = Math.max(0, newest.version() - processed);
-            double lagSeconds = lagVersions == 0 ? 0
-                    : Math.max(0, newest.timestampMillis() - commits.commitTimeMillis(Math.max(processed, 0))) / 1000.0;
-            samples.add(new MetricSample(LAG_VERSIONS, "Table versions committed but not yet processed by the query.",
-                    table, lagVersions));
-            samples.add(new MetricSample(LAG_SECONDS,
-                    "Commit time of the newest table version minus that of the newest processed one.", table, lagSeconds));
-        }
-        return samples;
+        DeltaCommits commits = DeltaCommits.at(delta.tableLocation(), hadoopConf);
+        DeltaCommits.Commit newest = commits.newest();
+        long processed = delta.processedVersion();
+        long lagVersions = Math.max(0, newest.version() - processed);
+        double lagSeconds = lagVersions == 0 ? 0
+                : Math.max(0, newest.timestampMillis() - commits.commitTimeMillis(Math.max(processed, 0))) / 1000.0;
+        return List.of(
+                new MetricSample(READER_VERSION, "Last Delta table version the query has fully processed.", table, processed),
+                new MetricSample(LAG_VERSIONS, "Table versions committed but not yet processed by the query.", table, lagVersions),
+                new MetricSample(LAG_SECONDS, "Commit time of the newest table version minus that of the newest processed one.",
+                        table, lagSeconds));
     }
 
-    /** The session to read the Delta log with; none once Spark is stopping (the JVM's exit flushes the rest). */
-    private static Optional<SparkSession> activeSession() {
-        scala.Option<SparkSession> active = SparkSession.getActiveSession();
-        scala.Option<SparkSession> session = active.isDefined() ? active : SparkSession.getDefaultSession();
-        return session.isDefined() && !session.get().sparkContext().isStopped() ? Optional.of(session.get()) : Optional.empty();
+    /** The application's Hadoop configuration, looked up once (a reference, no I/O). */
+    private Configuration hadoopConf() {
+        Configuration conf = hadoopConf;
+        if (conf == null) {
+            scala.Option<SparkSession> session = SparkSession.getDefaultSession();
+            conf = session.isDefined() ? session.get().sparkContext().hadoopConfiguration() : new Configuration();
+            hadoopConf = conf;
+        }
+        return conf;
     }
 }

@@ -107,11 +107,13 @@ class LagDetectorBenchmark {
             for (; commits < target; commits++) {
                 spark.sql("INSERT INTO delta.`" + table + "` VALUES ('v" + commits + "', current_timestamp(), 'u', 'index.html')");
             }
-            rows.add(row(target, "post-commit snapshot (WriteVisits)", () -> DeltaCommits.at(spark, table).committed().version()));
-            rows.add(row(target, "refreshed snapshot (reader listener)", () -> DeltaCommits.at(spark, table).newest().version()));
-            rows.add(row(target, "refreshed snapshot, new process (cold)", () -> {
+            String location = DeltaLog.forTable(spark, table).dataPath().toString();
+            rows.add(row(target, "post-commit snapshot (WriteVisits)", () -> DeltaLog.forTable(spark, table).unsafeVolatileSnapshot().version()));
+            rows.add(row(target, "_last_checkpoint + probes (reader listener)", () ->
+                    DeltaCommits.at(location, spark.sparkContext().hadoopConfiguration()).newest().version()));
+            rows.add(row(target, "DeltaLog.update(), fresh DeltaLog", () -> {
                 DeltaLog.clearCache();
-                return DeltaCommits.at(spark, table).newest().version();
+                return DeltaLog.forTable(spark, table).update(false, scala.Option.empty(), scala.Option.empty()).version();
             }));
             rows.add(row(target, "DESCRIBE HISTORY, max(version) (original)", () ->
                     spark.sql("DESCRIBE HISTORY delta.`" + table + "`").agg(org.apache.spark.sql.functions.max("version")).first().getLong(0)));
