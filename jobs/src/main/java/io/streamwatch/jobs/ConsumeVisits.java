@@ -2,6 +2,7 @@ package io.streamwatch.jobs;
 
 import io.streamwatch.listeners.ReaderVersionListener;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
@@ -9,6 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,7 +67,8 @@ public final class ConsumeVisits implements Callable<Integer> {
         }
         SparkSession spark = SparkSessions.getOrCreate("ConsumeVisits");
         table.requireExists(spark);
-        ReaderVersionListener listener = attachListenerUnlessConfigured(spark);
+        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark,
+                List.of(new ReaderVersionListener(push.settings(spark))));
         try {
             StreamingQuery query = startQuery(spark);
             query.awaitTermination();
@@ -74,9 +77,7 @@ public final class ConsumeVisits implements Callable<Integer> {
                     query.lastProgress() == null ? "none" : query.lastProgress().batchId());
         } finally {
             push.flush(LOG);
-            if (listener != null) {
-                spark.streams().removeListener(listener);
-            }
+            SparkSessions.detach(spark, attached);
         }
         return 0;
     }
@@ -102,16 +103,5 @@ public final class ConsumeVisits implements Callable<Integer> {
         } else {
             System.out.println("micro-batch " + batchId + ": " + visits.count() + " visits");
         }
-    }
-
-    /** Attaches the reader-version listener, unless spark.sql.streaming.streamingQueryListeners already does. */
-    private ReaderVersionListener attachListenerUnlessConfigured(SparkSession spark) {
-        String configured = spark.sparkContext().getConf().get("spark.sql.streaming.streamingQueryListeners", "");
-        if (configured.contains(ReaderVersionListener.class.getName())) {
-            return null;
-        }
-        ReaderVersionListener listener = new ReaderVersionListener(push.settings(spark));
-        spark.streams().addListener(listener);
-        return listener;
     }
 }

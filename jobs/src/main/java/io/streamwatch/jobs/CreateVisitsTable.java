@@ -24,6 +24,10 @@ public final class CreateVisitsTable implements Callable<Integer> {
     @Option(names = "--recreate", description = "Drop the table (and its data) first.")
     boolean recreate;
 
+    @Option(names = "--schema", defaultValue = "flat",
+            description = "flat: the lag detector's visits; nested: the visits the generator writes to Kafka (default: ${DEFAULT-VALUE}).")
+    VisitsSchema schema;
+
     public static void main(String[] args) {
         Jobs.main(new CreateVisitsTable(), args);
     }
@@ -35,14 +39,17 @@ public final class CreateVisitsTable implements Callable<Integer> {
             drop(spark);
         }
         boolean existed = table.exists(spark);
-        spark.sql("CREATE TABLE IF NOT EXISTS " + table.sqlName() + " ("
-                + "visit_id STRING NOT NULL, event_time TIMESTAMP NOT NULL, "
-                + "user_id STRING NOT NULL, page STRING NOT NULL) "
-                + "USING delta TBLPROPERTIES ('delta.appendOnly' = 'true')");
+        createIfMissing(spark, table, schema.columns());
         LOG.info("{} {}", existed ? "kept the existing" : "created", table.describe());
         spark.sql("DESCRIBE DETAIL " + table.sqlName()).select("name", "location", "tableFeatures").show(false);
         spark.sql("SHOW TBLPROPERTIES " + table.sqlName()).where("key LIKE 'delta.min%'").show(false);
         return 0;
+    }
+
+    /** Creates an append-only Delta table with these columns unless it exists. */
+    static void createIfMissing(SparkSession spark, VisitsTable table, String columns) {
+        spark.sql("CREATE TABLE IF NOT EXISTS " + table.sqlName() + " (" + columns + ") "
+                + "USING delta TBLPROPERTIES ('delta.appendOnly' = 'true')");
     }
 
     private void drop(SparkSession spark) throws java.io.IOException {

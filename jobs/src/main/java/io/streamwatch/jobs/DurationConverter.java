@@ -6,9 +6,9 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Durations as people write them on command lines: 500ms, 15s, 2m, 1h (no unit: seconds). */
+/** Durations as people write them on command lines: 500ms, 15s, 2m, 1h (no unit: seconds); a job checks the sign. */
 public final class DurationConverter implements ITypeConverter<Duration> {
-    private static final Pattern FORMAT = Pattern.compile("(\\d+)(ms|s|m|h)?");
+    private static final Pattern FORMAT = Pattern.compile("(-?\\d+)(ms|s|m|h)?");
 
     @Override
     public Duration convert(String text) {

@@ -52,7 +52,18 @@ public final class Jobs {
         while (!(shown instanceof JobFailure) && shown.getCause() != null && shown.getMessage() == null) {
             shown = shown.getCause();
         }
-        String message = shown.getMessage() == null ? shown.getClass().getSimpleName() : shown.getMessage();
-        return message.lines().findFirst().orElse(message).trim();
+        String message = firstLine(shown.getMessage() == null ? shown.getClass().getSimpleName() : shown.getMessage());
+        Throwable root = shown;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root != shown && root.getMessage() != null && !message.contains(firstLine(root.getMessage()))) {
+            message += ": " + firstLine(root.getMessage());
+        }
+        return message;
+    }
+
+    private static String firstLine(String text) {
+        return text.lines().findFirst().orElse(text).trim();
     }
 }

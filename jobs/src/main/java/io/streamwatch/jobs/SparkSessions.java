@@ -1,9 +1,12 @@
 package io.streamwatch.jobs;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
 
 /**
  * The one place where jobs get their SparkSession: Delta enabled, and local mode only when spark-submit (or
@@ -33,6 +36,26 @@ public final class SparkSessions {
             builder.config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
         }
         return builder.getOrCreate();
+    }
+
+    /**
+     * Adds the listeners to the session, except those whose class {@code spark.sql.streaming.streamingQueryListeners}
+     * already attached (so configuration and code never push twice); returns the ones added, to remove at the end.
+     */
+    public static List<StreamingQueryListener> attachUnlessConfigured(SparkSession spark, List<? extends StreamingQueryListener> listeners) {
+        String configured = spark.sparkContext().getConf().get("spark.sql.streaming.streamingQueryListeners", "");
+        List<StreamingQueryListener> attached = new ArrayList<>();
+        for (StreamingQueryListener listener : listeners) {
+            if (!configured.contains(listener.getClass().getName())) {
+                spark.streams().addListener(listener);
+                attached.add(listener);
+            }
+        }
+        return attached;
+    }
+
+    public static void detach(SparkSession spark, List<StreamingQueryListener> listeners) {
+        listeners.forEach(spark.streams()::removeListener);
     }
 
     /**

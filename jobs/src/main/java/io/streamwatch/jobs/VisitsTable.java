@@ -6,8 +6,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.streaming.DataStreamReader;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine.Option;
 
 /**
@@ -16,11 +14,6 @@ import picocli.CommandLine.Option;
  */
 public final class VisitsTable {
     public static final String DEFAULT_PATH = "/tmp/streamwatch/visits";
-    public static final StructType SCHEMA = new StructType()
-            .add("visit_id", DataTypes.StringType, false)
-            .add("event_time", DataTypes.TimestampType, false)
-            .add("user_id", DataTypes.StringType, false)
-            .add("page", DataTypes.StringType, false);
 
     @Option(names = "--table", description = "Catalog table name, e.g. visits or db.visits (needs a metastore shared by the jobs).")
     String name;
@@ -28,8 +21,20 @@ public final class VisitsTable {
     @Option(names = "--path", description = "Delta table folder, any Hadoop path (default: " + DEFAULT_PATH + ").")
     String path;
 
+    private final String defaultPath;
+
     /** The table at the default path. */
     public VisitsTable() {
+        this(DEFAULT_PATH);
+    }
+
+    private VisitsTable(String defaultPath) {
+        this.defaultPath = defaultPath;
+    }
+
+    /** A job's table when neither --table nor --path is given. */
+    public static VisitsTable withDefaultPath(String defaultPath) {
+        return new VisitsTable(defaultPath);
     }
 
     public static VisitsTable atPath(String path) {
@@ -53,7 +58,7 @@ public final class VisitsTable {
     }
 
     public String pathOrDefault() {
-        return path != null ? path : DEFAULT_PATH;
+        return path != null ? path : defaultPath;
     }
 
     public boolean exists(SparkSession spark) {

@@ -78,7 +78,7 @@ public final class WriteVisits implements Callable<Integer> {
             visits.add(RowFactory.create("visit " + commitNumber + "-" + i, eventTime, "user " + commitNumber,
                     PAGES[(int) ((commitNumber - 1) % PAGES.length)]));
         }
-        spark.createDataFrame(visits, VisitsTable.SCHEMA).repartition(filesPerCommit)
+        spark.createDataFrame(visits, VisitsSchema.flat.structType()).repartition(filesPerCommit)
                 .write().format("delta").mode("append").insertInto(table.sqlName());
     }
 

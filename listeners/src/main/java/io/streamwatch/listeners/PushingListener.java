@@ -29,6 +29,7 @@ public abstract class PushingListener extends StreamingQueryListener {
     private final String job;
     private final Optional<PushgatewayPublisher> publisher;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
+    private final Map<java.util.UUID, String> queryNames = new ConcurrentHashMap<>();
 
     protected PushingListener(StreamwatchSettings settings, String defaultJob) {
         this.job = settings.jobOr(defaultJob);
@@ -51,6 +52,14 @@ public abstract class PushingListener extends StreamingQueryListener {
 
     protected PushGroup groupOf(StreamingQueryProgress progress) {
         return groupOf(progress.name(), progress.id());
+    }
+
+    protected PushGroup groupOf(QueryTerminatedEvent event) {
+        return groupOf(queryNames.remove(event.id()), event.id());
+    }
+
+    protected PushGroup groupOf(QueryStartedEvent event) {
+        return groupOf(event.name(), event.id());
     }
 
     /** Replaces this listener's part of the group: its own metrics, beside those of the query's other listeners. */
@@ -86,8 +95,14 @@ public abstract class PushingListener extends StreamingQueryListener {
         }
     }
 
+    /**
+     * Remembers the query's name (the termination event has none). Listeners that override this call super.
+     */
     @Override
     public void onQueryStarted(QueryStartedEvent event) {
+        if (event.name() != null) {
+            queryNames.put(event.id(), event.name());
+        }
     }
 
     @Override

@@ -13,22 +13,30 @@ import org.apache.spark.SparkEnv;
  * @param job {@code spark.streamwatch.job}: the Pushgateway job label, empty for each listener's default
  * @param flushTimeout {@code spark.streamwatch.pushgateway.flushTimeout}: how long the JVM's exit waits for the
  *     last values to reach the Pushgateway (default 10s)
+ * @param heartbeatInterval {@code spark.streamwatch.heartbeat.interval}: how often the health listener pushes
+ *     while nothing else happens (default 5s)
  */
-public record StreamwatchSettings(Optional<String> pushgatewayAddress, Optional<String> job, Duration flushTimeout) {
+public record StreamwatchSettings(Optional<String> pushgatewayAddress, Optional<String> job, Duration flushTimeout,
+                                  Duration heartbeatInterval) {
     public static final String PREFIX = "spark.streamwatch.";
     public static final String PUSHGATEWAY_ADDRESS = PREFIX + "pushgateway.address";
     public static final String JOB = PREFIX + "job";
     public static final String FLUSH_TIMEOUT = PREFIX + "pushgateway.flushTimeout";
+    public static final String HEARTBEAT_INTERVAL = PREFIX + "heartbeat.interval";
+    private static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
 
     public static StreamwatchSettings of(String pushgatewayAddress) {
-        return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress), Optional.empty(), Duration.ofSeconds(10));
+        return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress), Optional.empty(), DEFAULT_FLUSH_TIMEOUT,
+                DEFAULT_HEARTBEAT_INTERVAL);
     }
 
     public static StreamwatchSettings from(SparkConf conf) {
         return new StreamwatchSettings(
                 nonBlank(conf.get(PUSHGATEWAY_ADDRESS, "")),
                 nonBlank(conf.get(JOB, "")),
-                Duration.ofMillis(conf.getTimeAsMs(FLUSH_TIMEOUT, "10s")));
+                Duration.ofMillis(conf.getTimeAsMs(FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT.toMillis() + "ms")),
+                Duration.ofMillis(conf.getTimeAsMs(HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL.toMillis() + "ms")));
     }
 
     /** The settings of the running Spark application (for listeners created without arguments). */
@@ -38,7 +46,11 @@ public record StreamwatchSettings(Optional<String> pushgatewayAddress, Optional<
     }
 
     public StreamwatchSettings withJob(String jobName) {
-        return new StreamwatchSettings(pushgatewayAddress, Optional.of(jobName), flushTimeout);
+        return new StreamwatchSettings(pushgatewayAddress, Optional.of(jobName), flushTimeout, heartbeatInterval);
+    }
+
+    public StreamwatchSettings withHeartbeatInterval(Duration interval) {
+        return new StreamwatchSettings(pushgatewayAddress, job, flushTimeout, interval);
     }
 
     public String jobOr(String defaultJob) {

@@ -1,0 +1,123 @@
+package io.streamwatch.demo;
+
+import static io.streamwatch.demo.Demo.job;
+import static io.streamwatch.demo.Demo.step;
+import static io.streamwatch.demo.PushgatewayView.format;
+
+import io.streamwatch.jobs.GenerateVisits;
+import io.streamwatch.jobs.Jobs;
+import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.jobs.SyncVisitsToDelta;
+import io.streamwatch.listeners.BatchDurationListener;
+import io.streamwatch.listeners.KafkaLagListener;
+import io.streamwatch.listeners.QueryHealthListener;
+import io.streamwatch.testkit.PrometheusText;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+
+/**
+ * The SLA scenario: generate visits into Kafka, synchronize them with the original's 15 s latency per
+ * micro-batch (durations above the 14,000 ms SLA, the heartbeat showing the running batch), then without it
+ * (durations back below).
+ */
+final class SlaScenario {
+    static final long SLA_MILLIS = 14_000;
+
+    private final PushgatewayView pushgateway;
+    private final String bootstrapServers;
+    private final String table;
+    private final String checkpoint;
+
+    SlaScenario(Path dir, PushgatewayView pushgateway, String bootstrapServers) {
+        this.pushgateway = pushgateway;
+        this.bootstrapServers = bootstrapServers;
+        this.table = dir.resolve("synced_visits").toString();
+        this.checkpoint = dir.resolve("checkpoints/visits_to_delta_synchronizer").toString();
+    }
+
+    void run() throws Exception {
+        step("1. Generate 300 visits into Kafka topic visits (GenerateVisits, 2 partitions, 2% malformed)");
+        job(new GenerateVisits(), "--bootstrap-servers", bootstrapServers, "--count", "300", "--rate", "0", "--malformed-ratio", "0.02");
+
+        step("2. Synchronize with --batch-delay 15s (the original's sleep): every micro-batch misses the " + SLA_MILLIS + " ms SLA");
+        synchronize("15s", (batches, kafkaLag) -> batches >= 2);
+
+        step("3. Delay removed: the synchronizer catches up, durations back below the SLA");
+        synchronize("0s", (batches, kafkaLag) -> batches >= 1 && kafkaLag == 0);
+        long synced = SparkSessions.getOrCreate("demo").read().format("delta").load(table).count();
+        long quarantined = SparkSessions.getOrCreate("demo").read().format("delta").load(table + "_quarantine").count();
+        System.out.printf("   %s holds %d visits; %d malformed records quarantined with their reason%n", table, synced, quarantined);
+    }
+
+    /** When to stop a run: given the micro-batches that read visits so far and the Kafka lag pushed. */
+    private interface Done {
+        boolean test(long batchesWithVisits, double kafkaLag);
+    }
+
+    /** Runs the synchronizer until {@code done}, printing what the Pushgateway shows as it changes. */
+    private void synchronize(String batchDelay, Done done) throws Exception {
+        ExecutorService background = Executors.newSingleThreadExecutor();
+        try {
+            Future<Integer> sync = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(),
+                    "--bootstrap-servers", bootstrapServers, "--path", table, "--checkpoint", checkpoint,
+                    "--pushgateway", pushgateway.address(), "--trigger-interval", "5s", "--batch-delay", batchDelay,
+                    "--heartbeat-interval", "1s", "--max-offsets-per-trigger", "100"));
+            StreamingQuery query = awaitQuery();
+            String lastLine = "";
+            boolean finished = false;
+            while (!finished && !sync.isDone()) {
+                TimeUnit.SECONDS.sleep(1);
+                long batches = Arrays.stream(query.recentProgress()).filter(p -> p.numInputRows() > 0).count();
+                PrometheusText metrics = pushgateway.metrics();
+                String line = describe(metrics);
+                if (!line.equals(lastLine)) {
+                    System.out.println("   " + line);
+                    lastLine = line;
+                }
+                finished = done.test(batches, kafkaLag(metrics));
+            }
+            query.stop();
+            int exitCode = sync.get(60, TimeUnit.SECONDS);
+            if (exitCode != 0) {
+                throw new IllegalStateException("SyncVisitsToDelta failed with exit code " + exitCode);
+            }
+            System.out.println("   query stopped gracefully: the Pushgateway no longer holds its series ("
+                    + format(pushgateway.value(BatchDurationListener.DURATION_MILLIS, Map.of())) + ")");
+        } finally {
+            background.shutdownNow();
+        }
+    }
+
+    private static String describe(PrometheusText metrics) {
+        OptionalDouble duration = metrics.value(BatchDurationListener.DURATION_MILLIS, Map.of());
+        String sla = duration.isEmpty() ? "" : duration.getAsDouble() > SLA_MILLIS ? " ABOVE the SLA" : " within the SLA";
+        return String.format("running batch %5s s | last batch %6s ms%s | Kafka lag %s",
+                format(metrics.value(QueryHealthListener.RUNNING_BATCH_SECONDS, Map.of())), format(duration), sla,
+                format(OptionalDouble.of(kafkaLag(metrics))));
+    }
+
+    private static double kafkaLag(PrometheusText metrics) {
+        return metrics.samples().stream().filter(s -> s.name().equals(KafkaLagListener.LAG)).mapToDouble(PrometheusText.Sample::value).sum();
+    }
+
+    private static StreamingQuery awaitQuery() throws InterruptedException {
+        SparkSession spark = SparkSessions.getOrCreate("demo");
+        for (int i = 0; i < 600; i++) {
+            StreamingQuery query = Arrays.stream(spark.streams().active())
+                    .filter(q -> SyncVisitsToDelta.QUERY_NAME.equals(q.name())).findFirst().orElse(null);
+            if (query != null) {
+                return query;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        throw new IllegalStateException("the synchronizer did not start within 60 s");
+    }
+}

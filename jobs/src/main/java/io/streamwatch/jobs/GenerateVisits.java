@@ -1,0 +1,142 @@
+package io.streamwatch.jobs;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The visits generator: produces visits as JSON to Kafka (the original's nested schema), at a rate, a count
+ * of them or continuously, with a share of visits missing their optional fields and, with
+ * {@code --malformed-ratio}, records that are not valid visits, spread evenly (exactly floor(count x ratio)).
+ */
+@Command(name = "GenerateVisits", mixinStandardHelpOptions = true, description = "Produces visits as JSON to a Kafka topic.")
+public final class GenerateVisits implements Callable<Integer> {
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    @Option(names = "--partitions", defaultValue = "2", description = "Partitions of the topic if it has to be created (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--count", defaultValue = "1000", description = "Records to produce (default: ${DEFAULT-VALUE}).")
+    long count;
+
+    @Option(names = "--continuous", description = "Produce until stopped (ignores --count).")
+    boolean continuous;
+
+    @Option(names = "--rate", defaultValue = "100", description = "Records per second; 0 for as fast as possible (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--missing-optional-ratio", defaultValue = "0.1", description = "Share of visits without their optional context (default: ${DEFAULT-VALUE}).")
+    double missingOptionalRatio;
+
+    @Option(names = "--malformed-ratio", defaultValue = "0", description = "Share of records that are not valid visits (default: ${DEFAULT-VALUE}).")
+    double malformedRatio;
+
+    @Option(names = "--seed", description = "Random seed, for a reproducible data set (default: random).")
+    Long seed;
+
+    public static void main(String[] args) {
+        Jobs.main(new GenerateVisits(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        WriteVisits.requirePositive("--count", count);
+        WriteVisits.requirePositive("--partitions", partitions);
+        requireRatio("--missing-optional-ratio", missingOptionalRatio);
+        requireRatio("--malformed-ratio", malformedRatio);
+        if (rate < 0) {
+            throw new JobFailure("--rate must be 0 or positive, was " + rate);
+        }
+        if (!kafka.requireReachable().contains(kafka.topic())) {
+            createTopic();
+        }
+        VisitFaker faker = new VisitFaker(seed != null ? seed : new Random().nextLong(), missingOptionalRatio);
+        AtomicLong unacknowledged = new AtomicLong();
+        AtomicReference<Exception> firstFailure = new AtomicReference<>();
+        long valid = 0;
+        long malformed = 0;
+        long intervalNanos = rate > 0 ? (long) (1_000_000_000 / rate) : 0;
+        long nextSend = System.nanoTime();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig())) {
+            for (long i = 0; continuous || i < count; i++) {
+                Instant now = Instant.now();
+                String value;
+                if (isMalformed(i)) {
+                    value = faker.malformed(VisitFaker.Malformed.values()[(int) (malformed++ % 3)], now);
+                } else {
+                    value = faker.visit(now);
+                    valid++;
+                }
+                producer.send(new ProducerRecord<>(kafka.topic(), value), (metadata, error) -> {
+                    if (error != null) {
+                        unacknowledged.incrementAndGet();
+                        firstFailure.compareAndSet(null, error);
+                    }
+                });
+                if (intervalNanos > 0) {
+                    nextSend += intervalNanos;
+                    long wait = nextSend - System.nanoTime();
+                    if (wait > 0) {
+                        TimeUnit.NANOSECONDS.sleep(wait);
+                    }
+                }
+            }
+            producer.flush();
+        }
+        if (unacknowledged.get() > 0) {
+            throw new JobFailure(unacknowledged.get() + " records not acknowledged by Kafka: " + firstFailure.get().getMessage());
+        }
+        System.out.printf("produced %d records to %s: %d visits, %d malformed%n", valid + malformed, kafka.topic(), valid, malformed);
+        return 0;
+    }
+
+    /** Record i is malformed when it crosses the next multiple of 1/ratio: exactly floor(n x ratio) of n. */
+    private boolean isMalformed(long i) {
+        return Math.floor((i + 1) * malformedRatio) > Math.floor(i * malformedRatio);
+    }
+
+    private void createTopic() throws InterruptedException {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(kafka.topic(), partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw new JobFailure("cannot create topic " + kafka.topic() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private Map<String, Object> producerConfig() {
+        return Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 20_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+    }
+
+    private static void requireRatio(String flag, double ratio) {
+        if (ratio < 0 || ratio > 1) {
+            throw new JobFailure(flag + " must be between 0 and 1, was " + ratio);
+        }
+    }
+}

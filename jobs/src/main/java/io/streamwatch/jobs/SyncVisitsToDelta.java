@@ -1,0 +1,164 @@
+package io.streamwatch.jobs;
+
+import io.streamwatch.listeners.BatchDurationListener;
+import io.streamwatch.listeners.KafkaLagListener;
+import io.streamwatch.listeners.QueryHealthListener;
+import io.streamwatch.listeners.StreamwatchSettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.Trigger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The visits synchronizer: Kafka into the nested Delta visits table, exactly once across restarts (the
+ * checkpoint plus Delta's idempotent writes keyed by the micro-batch id), malformed records into a quarantine
+ * table with the reason. Its listeners push each batch's duration (the SLA), the Kafka backlog per partition,
+ * and a heartbeat that sees hanging batches and failed queries.
+ */
+@Command(name = "SyncVisitsToDelta", mixinStandardHelpOptions = true,
+        description = "Synchronizes the visits topic into a Delta table; pushes batch durations, Kafka lag and query health.")
+public final class SyncVisitsToDelta implements Callable<Integer> {
+    public static final String QUERY_NAME = "visits_to_delta_synchronizer";
+    public static final String DEFAULT_PATH = "/tmp/streamwatch/synced_visits";
+    private static final Logger LOG = LoggerFactory.getLogger(SyncVisitsToDelta.class);
+
+    @Mixin
+    KafkaOptions kafka = new KafkaOptions();
+
+    @ArgGroup(exclusive = true)
+    VisitsTable table = VisitsTable.withDefaultPath(DEFAULT_PATH);
+
+    @Option(names = "--quarantine-path", description = "Delta folder of the quarantined records (default: the table's path + _quarantine).")
+    String quarantinePath;
+
+    @Mixin
+    PushOptions push = new PushOptions();
+
+    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/" + QUERY_NAME,
+            description = "Checkpoint folder, any Hadoop path (default: ${DEFAULT-VALUE}).")
+    String checkpoint;
+
+    @Option(names = "--trigger-interval", defaultValue = "15s", converter = DurationConverter.class,
+            description = "Processing-time trigger interval (default: ${DEFAULT-VALUE}).")
+    Duration triggerInterval;
+
+    @Option(names = "--available-now", description = "Process what the topic holds, then stop (default: run until stopped).")
+    boolean availableNow;
+
+    @Option(names = "--max-offsets-per-trigger", defaultValue = "50", description = "Kafka records per micro-batch at most (default: ${DEFAULT-VALUE}).")
+    long maxOffsetsPerTrigger;
+
+    @Option(names = "--starting-offsets", defaultValue = "earliest", description = "earliest or latest, for a new checkpoint (default: ${DEFAULT-VALUE}).")
+    String startingOffsets;
+
+    @Option(names = "--batch-delay", defaultValue = "0s", converter = DurationConverter.class,
+            description = "Artificial latency added to every micro-batch, as the original's sleep (default: ${DEFAULT-VALUE}).")
+    Duration batchDelay;
+
+    @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,
+            description = "How often the health listener pushes while nothing else happens (default: ${DEFAULT-VALUE}).")
+    Duration heartbeatInterval;
+
+    @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
+    String queryName;
+
+    @Option(names = "--fail-in-batch", hidden = true, description = "Test aid: throw in this micro-batch, after the visits are written.")
+    Long failInBatch;
+
+    public static void main(String[] args) {
+        Jobs.main(new SyncVisitsToDelta(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (batchDelay.isNegative()) {
+            throw new JobFailure("--batch-delay must not be negative");
+        }
+        WriteVisits.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
+        if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
+            throw new JobFailure("--starting-offsets must be earliest or latest, was " + startingOffsets);
+        }
+        if (!kafka.requireReachable().contains(kafka.topic())) {
+            throw new JobFailure("topic " + kafka.topic() + " does not exist at " + kafka.bootstrapServers());
+        }
+        SparkSession spark = SparkSessions.getOrCreate("SyncVisitsToDelta");
+        VisitsTable quarantine = VisitsTable.atPath(quarantinePath != null ? quarantinePath : table.pathOrDefault() + "_quarantine");
+        CreateVisitsTable.createIfMissing(spark, table, VisitsSchema.nested.columns());
+        CreateVisitsTable.createIfMissing(spark, quarantine, VisitsSchema.QUARANTINE_COLUMNS);
+        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
+        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
+                new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
+        try {
+            StreamingQuery query = startQuery(spark, quarantine);
+            LOG.info("synchronizing {} into {} (quarantine: {})", kafka.topic(), table.describe(), quarantine.describe());
+            query.awaitTermination();
+        } finally {
+            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
+            push.flush(LOG);
+            SparkSessions.detach(spark, attached);
+        }
+        return 0;
+    }
+
+    private StreamingQuery startQuery(SparkSession spark, VisitsTable quarantine) throws java.util.concurrent.TimeoutException {
+        Dataset<Row> records = spark.readStream().format("kafka")
+                .option("kafka.bootstrap.servers", kafka.bootstrapServers())
+                .option("subscribe", kafka.topic())
+                .option("startingOffsets", startingOffsets)
+                .option("maxOffsetsPerTrigger", maxOffsetsPerTrigger)
+                .option("failOnDataLoss", "true")
+                .load();
+        BatchWriter writer = new BatchWriter(table.sqlName(), quarantine.sqlName(), "streamwatch:" + queryName,
+                batchDelay.toMillis(), failInBatch);
+        return records.writeStream()
+                .queryName(queryName)
+                .option("checkpointLocation", checkpoint)
+                .trigger(availableNow ? Trigger.AvailableNow() : Trigger.ProcessingTime(triggerInterval.toMillis()))
+                .foreachBatch(writer)
+                .start();
+    }
+
+    /**
+     * Writes one micro-batch: the valid visits, then the quarantined records, both as idempotent Delta
+     * appends (txnAppId + txnVersion = batch id), so a batch re-run after a crash writes nothing twice.
+     */
+    record BatchWriter(String tableName, String quarantineName, String appId, long delayMillis, Long failInBatch)
+            implements VoidFunction2<Dataset<Row>, Long> {
+        @Override
+        public void call(Dataset<Row> records, Long batchId) throws Exception {
+            if (delayMillis > 0) {
+                Thread.sleep(delayMillis);
+            }
+            Dataset<Row> cached = records.persist();
+            try {
+                VisitsValidation validation = new VisitsValidation(cached);
+                append(validation.validVisits(), tableName, batchId);
+                if (failInBatch != null && failInBatch.longValue() == batchId) {
+                    throw new IllegalStateException("failure injected in micro-batch " + batchId + " (--fail-in-batch)");
+                }
+                append(validation.quarantined(), quarantineName, batchId);
+            } finally {
+                cached.unpersist();
+            }
+        }
+
+        private void append(Dataset<Row> rows, String target, long batchId) {
+            rows.write().format("delta").mode("append")
+                    .option("txnAppId", appId)
+                    .option("txnVersion", batchId)
+                    .insertInto(target);
+        }
+    }
+}

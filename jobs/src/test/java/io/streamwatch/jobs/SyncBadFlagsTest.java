@@ -1,0 +1,35 @@
+package io.streamwatch.jobs;
+
+import static io.streamwatch.jobs.BadInputTest.assertOneLineError;
+import static io.streamwatch.jobs.BadInputTest.runCapturing;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamwatch.testkit.FreePorts;
+import org.junit.jupiter.api.Test;
+
+class SyncBadFlagsTest extends SyncTestSupport {
+
+    @Test
+    void badFlagsGetOneLineAndANonZeroExitWithinBoundedTime() {
+        generate(1, 0);
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--topic", "visits and more!")), Jobs.FAILED,
+                "'visits and more!' is not a Kafka topic name");
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--batch-delay", "-2s")), Jobs.FAILED,
+                "--batch-delay must not be negative");
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--batch-delay", "soon")), Jobs.BAD_FLAGS,
+                "'soon' is not a duration");
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--topic", "no_such_topic")), Jobs.FAILED,
+                "topic no_such_topic does not exist at " + kafka.bootstrapServers());
+        assertOneLineError(runCapturing(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--malformed-ratio", "1.5"),
+                Jobs.FAILED, "--malformed-ratio must be between 0 and 1, was 1.5");
+
+        String nowhere = "127.0.0.1:" + FreePorts.next();
+        long start = System.nanoTime();
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--bootstrap-servers", nowhere)), Jobs.FAILED,
+                "cannot reach Kafka at " + nowhere + " within 10 s");
+        assertOneLineError(runCapturing(new GenerateVisits(), "--bootstrap-servers", nowhere), Jobs.FAILED,
+                "cannot reach Kafka at " + nowhere);
+        long seconds = (System.nanoTime() - start) / 1_000_000_000;
+        assertTrue(seconds < 30, "two unreachable-broker checks took " + seconds + " s");
+    }
+}

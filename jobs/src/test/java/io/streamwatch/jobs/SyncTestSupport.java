@@ -1,0 +1,97 @@
+package io.streamwatch.jobs;
+
+import static org.awaitility.Awaitility.await;
+
+import io.streamwatch.testkit.EmbeddedKafka;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+
+/** A real in-process KRaft broker per test class besides the Pushgateway; a topic of its own per test. */
+abstract class SyncTestSupport extends JobTestSupport {
+    static EmbeddedKafka kafka;
+    private static int topics;
+    private final ExecutorService background = Executors.newSingleThreadExecutor();
+    String topic;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = EmbeddedKafka.start(classDir.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @AfterEach
+    void stopQueries() {
+        Arrays.stream(spark().streams().active()).forEach(query -> {
+            try {
+                query.stop();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        background.shutdownNow();
+    }
+
+    void generate(int count, double malformedRatio) {
+        topic = topic == null ? "visits_" + (++topics) : topic;
+        run(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
+                "--count", String.valueOf(count), "--rate", "0", "--malformed-ratio", String.valueOf(malformedRatio),
+                "--seed", "7");
+    }
+
+    String[] syncArgs(String... more) {
+        return concat(new String[] {"--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
+            "--path", tablePath(), "--checkpoint", checkpoint(), "--pushgateway", pushgateway.address(),
+            "--push-timeout", "5s"}, more);
+    }
+
+    int sync(String... more) {
+        return Jobs.execute(new SyncVisitsToDelta(), syncArgs(more));
+    }
+
+    /** Runs the synchronizer until {@link #stopSync} stops its query. */
+    Future<Integer> startSync(String... more) {
+        return background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), syncArgs(more)));
+    }
+
+    void stopSync() throws Exception {
+        StreamingQuery query = await().atMost(Duration.ofSeconds(30)).until(
+                () -> Arrays.stream(spark().streams().active())
+                        .filter(q -> SyncVisitsToDelta.QUERY_NAME.equals(q.name())).findFirst().orElse(null),
+                q -> q != null);
+        query.stop();
+    }
+
+    long rows(String path) {
+        return spark().read().format("delta").load(path).count();
+    }
+
+    String quarantinePath() {
+        return tablePath() + "_quarantine";
+    }
+
+    static Map<String, String> syncSeries(Map<String, String> more) {
+        java.util.HashMap<String, String> labels = new java.util.HashMap<>(more);
+        labels.put("job", SyncVisitsToDelta.QUERY_NAME);
+        labels.put("query", SyncVisitsToDelta.QUERY_NAME);
+        return labels;
+    }
+
+    static OptionalDouble syncValue(String metric, Map<String, String> labels) {
+        return pushgateway.value(metric, syncSeries(labels));
+    }
+}

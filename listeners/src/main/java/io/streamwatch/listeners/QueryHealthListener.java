@@ -1,0 +1,182 @@
+package io.streamwatch.listeners;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
+
+/**
+ * What the SLA listener cannot see: a batch that hangs and a query that dies. A heartbeat pushes, while the
+ * query runs, how long its current batch has been running ({@code streamwatch_query_running_batch_seconds},
+ * 0 when idle) and when its last progress came ({@code streamwatch_query_last_progress_timestamp_seconds}),
+ * so an alert can fire before a stuck batch ends. A query that fails pushes {@code streamwatch_query_up 0}
+ * and {@code streamwatch_query_failure_info{exception="..."} 1} (the exception's class: a bounded label);
+ * a graceful stop removes the series, leaving nothing that looks alive.
+ *
+ * <p>Callbacks only update in-memory state; a daemon thread polls the query's status (in memory) twice a
+ * second and pushes every {@code spark.streamwatch.heartbeat.interval} and when a batch starts or ends.
+ */
+public class QueryHealthListener extends PushingListener {
+    public static final String DEFAULT_JOB = BatchDurationListener.DEFAULT_JOB;
+    public static final String UP = "streamwatch_query_up";
+    public static final String RUNNING_BATCH_SECONDS = "streamwatch_query_running_batch_seconds";
+    public static final String LAST_PROGRESS = "streamwatch_query_last_progress_timestamp_seconds";
+    public static final String FAILURE = "streamwatch_query_failure_info";
+    private static final long POLL_MILLIS = 500;
+
+    /** One running query as the heartbeat sees it. */
+    private static final class Tracked {
+        final UUID id;
+        final PushGroup group;
+        volatile long batchStartMillis = -1;
+        volatile double lastProgressSeconds = Double.NaN;
+        volatile long lastPushMillis;
+        ScheduledFuture<?> ticker;
+
+        Tracked(UUID id, PushGroup group) {
+            this.id = id;
+            this.group = group;
+        }
+    }
+
+    private final Duration heartbeatInterval;
+    private final Map<UUID, Tracked> queries = new ConcurrentHashMap<>();
+    private volatile ScheduledExecutorService heartbeat;
+
+    public QueryHealthListener(SparkConf conf) {
+        this(StreamwatchSettings.from(conf));
+    }
+
+    public QueryHealthListener() {
+        this(StreamwatchSettings.fromSparkEnv());
+    }
+
+    public QueryHealthListener(StreamwatchSettings settings) {
+        super(settings, DEFAULT_JOB);
+        this.heartbeatInterval = settings.heartbeatInterval();
+    }
+
+    @Override
+    public void onQueryStarted(QueryStartedEvent event) {
+        super.onQueryStarted(event);
+        guarded("onQueryStarted", () -> {
+            Tracked query = new Tracked(event.id(), groupOf(event));
+            queries.put(event.id(), query);
+            query.ticker = heartbeat().scheduleAtFixedRate(() -> tick(query), 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    @Override
+    public void onQueryProgress(QueryProgressEvent event) {
+        guarded("onQueryProgress", () -> {
+            Tracked query = queries.get(event.progress().id());
+            if (query != null) {
+                StreamingQueryProgress progress = event.progress();
+                query.lastProgressSeconds = (Instant.parse(progress.timestamp()).toEpochMilli() + progress.batchDuration()) / 1000.0;
+                query.batchStartMillis = -1;
+                push(query, true);
+            }
+        });
+    }
+
+    @Override
+    public void onQueryTerminated(QueryTerminatedEvent event) {
+        guarded("onQueryTerminated", () -> {
+            Tracked query = queries.remove(event.id());
+            PushGroup group = query != null ? query.group : groupOf(event);
+            if (query != null && query.ticker != null) {
+                query.ticker.cancel(false);
+            }
+            if (event.exception().isDefined()) {
+                double lastProgress = query != null ? query.lastProgressSeconds : Double.NaN;
+                String exception = exceptionClass(event.exception().get());
+                publish(group, () -> samples(0, 0, lastProgress, exception));
+            } else {
+                remove(group);
+            }
+        });
+    }
+
+    /** Runs on the heartbeat thread: notices a batch starting from the query's in-memory status. */
+    private void tick(Tracked query) {
+        guarded("heartbeat", () -> {
+            StreamingQuery running = find(query.id);
+            if (running == null) {
+                return;
+            }
+            boolean active = running.status().isTriggerActive();
+            boolean changed = active != (query.batchStartMillis >= 0);
+            if (active && query.batchStartMillis < 0) {
+                query.batchStartMillis = System.currentTimeMillis();
+            } else if (!active) {
+                query.batchStartMillis = -1;
+            }
+            push(query, changed || System.currentTimeMillis() - query.lastPushMillis >= heartbeatInterval.toMillis());
+        });
+    }
+
+    private void push(Tracked query, boolean due) {
+        if (!due) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        query.lastPushMillis = now;
+        long batchStart = query.batchStartMillis;
+        double runningSeconds = batchStart < 0 ? 0 : (now - batchStart) / 1000.0;
+        double lastProgress = query.lastProgressSeconds;
+        publish(query.group, () -> samples(1, runningSeconds, lastProgress, null));
+    }
+
+    private static List<MetricSample> samples(int up, double runningSeconds, double lastProgressSeconds, String exception) {
+        List<MetricSample> samples = new ArrayList<>();
+        samples.add(MetricSample.of(UP, "1 while the query runs, 0 once it has failed.", up));
+        samples.add(MetricSample.of(RUNNING_BATCH_SECONDS, "How long the current micro-batch has been running; 0 when idle.", runningSeconds));
+        if (!Double.isNaN(lastProgressSeconds)) {
+            samples.add(MetricSample.of(LAST_PROGRESS, "When the last micro-batch ended (Unix time).", lastProgressSeconds));
+        }
+        if (exception != null) {
+            samples.add(new MetricSample(FAILURE, "The exception that stopped the query.", Map.of("exception", exception), 1));
+        }
+        return samples;
+    }
+
+    /** The exception's simple class name from Spark's exception text ("pkg.SomeException: message\n\tat ..."). */
+    static String exceptionClass(String exceptionText) {
+        String firstLine = exceptionText.lines().findFirst().orElse("").trim();
+        int colon = firstLine.indexOf(':');
+        String className = colon > 0 ? firstLine.substring(0, colon) : firstLine;
+        String simple = className.substring(className.lastIndexOf('.') + 1);
+        return simple.matches("[A-Za-z0-9_$]{1,100}") ? simple : "unknown";
+    }
+
+    private static StreamingQuery find(UUID id) {
+        scala.Option<SparkSession> session = SparkSession.getDefaultSession();
+        return session.isDefined() ? session.get().streams().get(id) : null;
+    }
+
+    private ScheduledExecutorService heartbeat() {
+        if (heartbeat == null) {
+            synchronized (this) {
+                if (heartbeat == null) {
+                    heartbeat = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                        Thread thread = new Thread(runnable, "streamwatch-heartbeat");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+                }
+            }
+        }
+        return heartbeat;
+    }
+}

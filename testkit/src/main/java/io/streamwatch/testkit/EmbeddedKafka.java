@@ -1,0 +1,120 @@
+package io.streamwatch.testkit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.server.MetaProperties;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.server.common.MetadataVersion;
+import scala.collection.JavaConverters;
+
+/**
+ * A single-node Kafka broker in KRaft mode (broker and controller in one), in this JVM, on free loopback
+ * ports: the embedded default of the demo and the broker of the tests.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private final KafkaRaftServer server;
+    private final String bootstrapServers;
+
+    private EmbeddedKafka(Path logDir) {
+        int brokerPort = FreePorts.next();
+        int controllerPort = FreePorts.next();
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("log.dirs", logDir.toString());
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "1");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("num.partitions", "1");
+        props.put("auto.create.topics.enable", "false");
+        KafkaConfig config = new KafkaConfig(props);
+        format(logDir, config);
+        server = new KafkaRaftServer(config, Time.SYSTEM, scala.Option.empty());
+        server.startup();
+        bootstrapServers = "127.0.0.1:" + brokerPort;
+    }
+
+    /** Starts a broker with its log in {@code workDir}; returns once it answers. */
+    public static EmbeddedKafka start(Path workDir) {
+        try {
+            Path logDir = Files.createDirectories(workDir.resolve("kafka-logs"));
+            EmbeddedKafka kafka = new EmbeddedKafka(logDir);
+            kafka.awaitReady();
+            return kafka;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void format(Path logDir, KafkaConfig config) {
+        MetaProperties meta = new MetaProperties(Uuid.randomUuid().toString(), 1);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int result = StorageTool.formatCommand(new PrintStream(out), JavaConverters.asScalaBuffer(List.of(logDir.toString())).toSeq(),
+                meta, MetadataVersion.latest(), true);
+        if (result != 0) {
+            throw new IllegalStateException("cannot format the Kafka log dir: " + out);
+        }
+    }
+
+    private void awaitReady() {
+        try (Admin admin = admin()) {
+            admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            close();
+            throw new IllegalStateException("the embedded Kafka broker did not start", e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    /** Creates the topic unless it exists. */
+    public void createTopic(String topic, int partitions) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create topic " + topic, e);
+            }
+        } catch (InterruptedException | TimeoutException e) {
+            throw new IllegalStateException("cannot create topic " + topic, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        server.awaitShutdown();
+    }
+}
