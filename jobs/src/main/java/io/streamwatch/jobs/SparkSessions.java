@@ -28,6 +28,7 @@ public final class SparkSessions {
         if (!conf.contains("spark.master")) {
             builder.config("spark.master", LOCAL_DEFAULT_MASTER);
             builder.config("spark.sql.shuffle.partitions", conf.get("spark.sql.shuffle.partitions", "4"));
+            builder.config("spark.databricks.delta.snapshotPartitions", conf.get("spark.databricks.delta.snapshotPartitions", "2"));
         }
         if (!conf.contains("spark.sql.extensions")) {
             builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");

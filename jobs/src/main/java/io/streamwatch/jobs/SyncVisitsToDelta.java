@@ -141,16 +141,25 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
             if (delayMillis > 0) {
                 Thread.sleep(delayMillis);
             }
-            Dataset<Row> cached = records.persist();
+            VisitsValidation validation = new VisitsValidation(records);
+            validation.checked().persist();
             try {
-                VisitsValidation validation = new VisitsValidation(cached);
-                append(validation.validVisits(), tableName, batchId);
+                long quarantined = validation.quarantined().count();
+                appendUnlessEmpty(validation.validVisits(), tableName, batchId);
                 if (failInBatch != null && failInBatch.longValue() == batchId) {
                     throw new IllegalStateException("failure injected in micro-batch " + batchId + " (--fail-in-batch)");
                 }
-                append(validation.quarantined(), quarantineName, batchId);
+                if (quarantined > 0) {
+                    append(validation.quarantined(), quarantineName, batchId);
+                }
             } finally {
-                cached.unpersist();
+                validation.checked().unpersist();
+            }
+        }
+
+        private void appendUnlessEmpty(Dataset<Row> rows, String target, long batchId) {
+            if (!rows.isEmpty()) {
+                append(rows, target, batchId);
             }
         }
 

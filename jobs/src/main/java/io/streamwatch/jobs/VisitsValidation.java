@@ -43,6 +43,11 @@ final class VisitsValidation {
         return reason;
     }
 
+    /** Every record with its parsed visit and the reason it is refused (null when valid): cache it for both writes. */
+    Dataset<Row> checked() {
+        return checked;
+    }
+
     Dataset<Row> validVisits() {
         return checked.where(col("reason").isNull()).select("visit.*").drop(CORRUPT);
     }

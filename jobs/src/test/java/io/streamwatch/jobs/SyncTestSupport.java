@@ -54,7 +54,11 @@ abstract class SyncTestSupport extends JobTestSupport {
     }
 
     String[] syncArgs(String... more) {
-        return concat(new String[] {"--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
+        return syncArgsFor(kafka.bootstrapServers(), topic, more);
+    }
+
+    String[] syncArgsFor(String bootstrapServers, String topicName, String... more) {
+        return concat(new String[] {"--bootstrap-servers", bootstrapServers, "--topic", topicName,
             "--path", tablePath(), "--checkpoint", checkpoint(), "--pushgateway", pushgateway.address(),
             "--push-timeout", "5s"}, more);
     }
