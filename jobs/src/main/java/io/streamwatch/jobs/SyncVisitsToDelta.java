@@ -74,6 +74,9 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
     String queryName;
 
+    @Option(names = "--no-listeners", description = "Attach no streamwatch listener (to compare throughput).")
+    boolean noListeners;
+
     @Option(names = "--fail-in-batch", hidden = true, description = "Test aid: throw in this micro-batch, after the visits are written.")
     Long failInBatch;
 
@@ -98,7 +101,7 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
         CreateVisitsTable.createIfMissing(spark, table, VisitsSchema.nested.columns());
         CreateVisitsTable.createIfMissing(spark, quarantine, VisitsSchema.QUARANTINE_COLUMNS);
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
-        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
+        List<StreamingQueryListener> attached = noListeners ? List.of() : SparkSessions.attachUnlessConfigured(spark, List.of(
                 new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
         try {
             StreamingQuery query = startQuery(spark, quarantine);
