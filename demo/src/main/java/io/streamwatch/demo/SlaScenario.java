@@ -99,9 +99,10 @@ final class SlaScenario {
     private static String describe(PrometheusText metrics) {
         OptionalDouble duration = metrics.value(BatchDurationListener.DURATION_MILLIS, Map.of());
         String sla = duration.isEmpty() ? "" : duration.getAsDouble() > SLA_MILLIS ? " ABOVE the SLA" : " within the SLA";
-        return String.format("running batch %5s s | last batch %6s ms%s | Kafka lag %s",
-                format(metrics.value(QueryHealthListener.RUNNING_BATCH_SECONDS, Map.of())), format(duration), sla,
-                format(OptionalDouble.of(kafkaLag(metrics))));
+        OptionalDouble running = metrics.value(QueryHealthListener.RUNNING_BATCH_SECONDS, Map.of());
+        String runningSeconds = running.isEmpty() ? "-" : String.valueOf(5 * (long) (running.getAsDouble() / 5));
+        return String.format("batch running for %3s s | last batch %6s ms%s | Kafka lag %s",
+                running.isEmpty() ? "-" : ">=" + runningSeconds, format(duration), sla, format(OptionalDouble.of(kafkaLag(metrics))));
     }
 
     private static double kafkaLag(PrometheusText metrics) {
