@@ -1,0 +1,126 @@
+package io.streamwatch.alerting;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Alerting as code from one place: {@code alerting/default.properties} (the originals' thresholds, {@code for}
+ * durations and intervals), optionally overlaid by a profile ({@code alerting/fast.properties}) and by
+ * addresses, rendered into the Prometheus config and rules, the Alertmanager config and Grafana's alert rules.
+ * {@code scripts/render-alerting} writes the default rendering into the repository; tests render the fast
+ * profile into a temp folder for real Prometheus and Alertmanager processes.
+ */
+public final class AlertingConfig {
+    /** A template under alerting/templates and where its rendering goes, relative to the repository. */
+    public record Output(String template, String target) {
+    }
+
+    public static final List<Output> OUTPUTS = List.of(
+            new Output("prometheus.yml", "docker/prometheus/prometheus.yml"),
+            new Output("rules.yml", "docker/prometheus/rules/streamwatch.yml"),
+            new Output("alertmanager.yml", "docker/alertmanager/alertmanager.yml"),
+            new Output("grafana-rules.yml", "grafana-provisioning/alerting/rules.yml"),
+            new Output("grafana-dashboard.json", "grafana-provisioning/dashboards/streamwatch.json"));
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z_]+)}");
+
+    private final Path repository;
+    private final Map<String, String> values;
+
+    private AlertingConfig(Path repository, Map<String, String> values) {
+        this.repository = repository;
+        this.values = values;
+    }
+
+    /** The default values, overlaid by {@code alerting/<profile>.properties} unless the profile is "default". */
+    public static AlertingConfig profile(Path repository, String profile) {
+        Map<String, String> values = load(repository.resolve("alerting/default.properties"));
+        if (!profile.equals("default")) {
+            values.putAll(load(repository.resolve("alerting/" + profile + ".properties")));
+        }
+        return new AlertingConfig(repository, values);
+    }
+
+    public AlertingConfig with(Map<String, String> overrides) {
+        Map<String, String> next = new LinkedHashMap<>(values);
+        next.putAll(overrides);
+        return new AlertingConfig(repository, next);
+    }
+
+    public String value(String key) {
+        String value = values.get(key);
+        if (value == null) {
+            throw new IllegalArgumentException("no alerting value " + key);
+        }
+        return value;
+    }
+
+    /** Renders every output under {@code root} (the repository itself for the committed files). */
+    public void renderInto(Path root) {
+        for (Output output : OUTPUTS) {
+            try {
+                Path target = root.resolve(output.target());
+                Files.createDirectories(target.getParent());
+                Files.writeString(target, render(output));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    public String render(Output output) {
+        try {
+            return render(Files.readString(repository.resolve("alerting/templates").resolve(output.template())));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String render(String template) {
+        Matcher matcher = PLACEHOLDER.matcher(template);
+        StringBuilder rendered = new StringBuilder();
+        while (matcher.find()) {
+            matcher.appendReplacement(rendered, Matcher.quoteReplacement(value(matcher.group(1))));
+        }
+        matcher.appendTail(rendered);
+        return rendered.toString();
+    }
+
+    /** The repository: the nearest folder up from the working directory that holds alerting/default.properties. */
+    public static Path repository() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.exists(dir.resolve("alerting/default.properties"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("not inside the streamwatch repository (no alerting/default.properties above "
+                + Path.of("").toAbsolutePath() + ")");
+    }
+
+    private static Map<String, String> load(Path file) {
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            properties.load(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        properties.stringPropertyNames().forEach(key -> values.put(key, properties.getProperty(key).trim()));
+        return values;
+    }
+
+    /** scripts/render-alerting: writes the default rendering into the repository. */
+    public static void main(String[] args) {
+        Path repository = repository();
+        profile(repository, args.length > 0 ? args[0] : "default").renderInto(repository);
+        OUTPUTS.forEach(output -> System.out.println("rendered " + output.target()));
+    }
+}
