@@ -102,7 +102,7 @@ class RulePromqlTest {
         assertRule("streaming-query-down", 1, false);
         double sinceLastPush = await().atMost(Duration.ofSeconds(15)).until(
                 () -> stack.prometheus.value(rules.get("streamwatch-metrics-stale").expr()), Optional::isPresent).orElseThrow();
-        assertTrue(sinceLastPush >= 0 && sinceLastPush < stack.seconds("stale_seconds"), "a fresh push is not stale: " + sinceLastPush);
+        assertTrue(sinceLastPush >= 0 && sinceLastPush < Double.parseDouble(stack.config.value("stale_seconds")), "a fresh push is not stale: " + sinceLastPush);
 
         push(query, MetricSample.of("visits_sync_duration", "d", 400), MetricSample.of("streamwatch_query_running_batch_seconds", "r", 0),
                 MetricSample.of("streamwatch_query_up", "u", 0));
