@@ -28,7 +28,7 @@ import org.yaml.snakeyaml.Yaml;
 class RulePromqlTest {
     @TempDir
     static Path dir;
-    static AlertingStack stack;
+    static LocalAlertingStack stack;
     static PushgatewayPublisher publisher;
     static Map<String, Rule> rules;
 
@@ -42,7 +42,7 @@ class RulePromqlTest {
     @BeforeAll
     @SuppressWarnings("unchecked")
     static void start() throws Exception {
-        stack = new AlertingStack(dir);
+        stack = new LocalAlertingStack(dir);
         publisher = new PushgatewayPublisher(stack.pushgateway.address());
         Map<String, Object> file = new Yaml().load(Files.readString(dir.resolve("config/grafana-provisioning/alerting/rules.yml")));
         rules = new LinkedHashMap<>();

@@ -1,7 +1,5 @@
 package io.streamwatch.alerting;
 
-import static org.awaitility.Awaitility.await;
-
 import io.streamwatch.testkit.FreePorts;
 import io.streamwatch.testkit.LocalAlertmanager;
 import io.streamwatch.testkit.LocalPrometheus;
@@ -16,17 +14,17 @@ import java.util.Map;
  * Prometheus scraping it and evaluating the rules, Alertmanager delivering to a webhook receiver in the test
  * (its webhook and its Discord receiver both point there).
  */
-final class AlertingStack implements AutoCloseable {
-    static final String WEBHOOK_PATH = "/alertmanager";
-    static final String DISCORD_PATH = "/discord";
+public final class LocalAlertingStack implements AutoCloseable {
+    public static final String WEBHOOK_PATH = "/alertmanager";
+    public static final String DISCORD_PATH = "/discord";
 
-    final AlertingConfig config;
-    final LocalPushgateway pushgateway;
-    final WebhookReceiver webhook;
-    final LocalAlertmanager alertmanager;
-    final LocalPrometheus prometheus;
+    public final AlertingConfig config;
+    public final LocalPushgateway pushgateway;
+    public final WebhookReceiver webhook;
+    public final LocalAlertmanager alertmanager;
+    public final LocalPrometheus prometheus;
 
-    AlertingStack(Path dir) {
+    public LocalAlertingStack(Path dir) {
         pushgateway = LocalPushgateway.start(dir.resolve("pushgateway"));
         webhook = new WebhookReceiver();
         int alertmanagerPort = FreePorts.next();
@@ -39,11 +37,28 @@ final class AlertingStack implements AutoCloseable {
         config.renderInto(dir.resolve("config"));
         alertmanager = LocalAlertmanager.start(alertmanagerPort, dir.resolve("config/docker/alertmanager/alertmanager.yml"), dir);
         prometheus = LocalPrometheus.start(FreePorts.next(), dir.resolve("config/docker/prometheus/prometheus.yml"), dir);
-        await().atMost(Duration.ofSeconds(30)).until(() -> prometheus.targetsUp() && prometheus.alertmanagerDiscovered());
+        awaitDiscovery(Duration.ofSeconds(30));
+    }
+
+    /** Prometheus needs a few seconds to scrape the Pushgateway and find Alertmanager; alerts before that are lost. */
+    private void awaitDiscovery(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!(prometheus.targetsUp() && prometheus.alertmanagerDiscovered())) {
+            if (System.nanoTime() > deadline) {
+                close();
+                throw new IllegalStateException("Prometheus did not discover its Pushgateway and Alertmanager within " + timeout);
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     /** Seconds of a duration value of the profile, e.g. "3s" -> 3. */
-    double seconds(String key) {
+    public double seconds(String key) {
         String value = config.value(key);
         if (value.endsWith("ms")) {
             return Double.parseDouble(value.substring(0, value.length() - 2)) / 1000;
