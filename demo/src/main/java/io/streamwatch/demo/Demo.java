@@ -2,7 +2,8 @@ package io.streamwatch.demo;
 
 import io.streamwatch.jobs.Jobs;
 import io.streamwatch.testkit.EmbeddedKafka;
-import io.streamwatch.testkit.LocalPushgateway;
+import io.streamwatch.alerting.AlertingConfig;
+import io.streamwatch.alerting.LocalAlertingStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -42,24 +43,28 @@ public final class Demo implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("streamwatch-demo");
-        LocalPushgateway startedPushgateway = null;
+        LocalAlertingStack stack = null;
         EmbeddedKafka startedKafka = null;
         try {
             if (pushgatewayAddress == null) {
-                startedPushgateway = LocalPushgateway.start(dir.resolve("pushgateway"));
-                pushgatewayAddress = startedPushgateway.address();
-                step("Started a Pushgateway at " + startedPushgateway.url() + " (Debian's prometheus-pushgateway)");
+                stack = new LocalAlertingStack(dir.resolve("stack"));
+                pushgatewayAddress = stack.pushgateway.address();
+                step("Started the alerting stack from Debian's packages, configured by the fast profile (alerting/fast.properties):"
+                        + "\n   Pushgateway " + stack.pushgateway.url() + ", Prometheus " + stack.prometheus.url()
+                        + ", Alertmanager " + stack.alertmanager.url() + " -> webhook " + stack.webhook.url(LocalAlertingStack.WEBHOOK_PATH));
             }
             PushgatewayView pushgateway = new PushgatewayView(pushgatewayAddress);
+            AlertView alerts = new AlertView(stack);
             switch (scenario) {
-                case lag -> new LagScenario(dir, pushgateway).run();
+                case lag -> new LagScenario(dir, pushgateway, alerts).run();
                 case sla -> {
                     if (bootstrapServers == null) {
                         startedKafka = EmbeddedKafka.start(dir);
                         bootstrapServers = startedKafka.bootstrapServers();
                         step("Started an in-process Kafka broker (KRaft) at " + bootstrapServers);
                     }
-                    new SlaScenario(dir, pushgateway, bootstrapServers).run();
+                    AlertingConfig thresholds = stack != null ? stack.config : AlertingConfig.profile(AlertingConfig.repository(), "default");
+                    new SlaScenario(dir, pushgateway, alerts, Long.parseLong(thresholds.value("sla_millis")), bootstrapServers).run();
                 }
             }
             return 0;
@@ -67,8 +72,8 @@ public final class Demo implements Callable<Integer> {
             if (startedKafka != null) {
                 startedKafka.close();
             }
-            if (startedPushgateway != null) {
-                startedPushgateway.close();
+            if (stack != null) {
+                stack.close();
             }
         }
     }

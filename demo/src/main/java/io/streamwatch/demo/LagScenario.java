@@ -17,17 +17,20 @@ import java.util.OptionalDouble;
 
 /** The consumer-lag scenario: create, write, consume (lag 0), write again (lag 3), consume (lag 0). */
 final class LagScenario {
+    static final String ALERT = "VisitsConsumerLag";
     private final PushgatewayView pushgateway;
+    private final AlertView alerts;
     private final String table;
     private final String checkpoint;
 
-    LagScenario(Path dir, PushgatewayView pushgateway) {
+    LagScenario(Path dir, PushgatewayView pushgateway, AlertView alerts) {
         this.pushgateway = pushgateway;
+        this.alerts = alerts;
         this.table = dir.resolve("visits").toString();
         this.checkpoint = dir.resolve("checkpoints/visits_consumer").toString();
     }
 
-    void run() {
+    void run() throws InterruptedException {
         String[] consume = {"--path", table, "--checkpoint", checkpoint, "--pushgateway", pushgateway.address()};
         String[] write = {"--path", table, "--pushgateway", pushgateway.address(), "--commits", "3"};
 
@@ -41,16 +44,22 @@ final class LagScenario {
 
         step("3. Consume the table as a stream (ConsumeVisits, availableNow)");
         job(new ConsumeVisits(), consume);
+        long caughtUp = System.currentTimeMillis();
         report(tableLabel);
+        System.out.println("   alert " + ALERT + ": " + alerts.state(ALERT, caughtUp));
 
         step("4. Write 3 more commits while the consumer is stopped");
         job(new WriteVisits(), write);
         report(tableLabel);
+        long behind = System.currentTimeMillis();
         System.out.println("   (the consumer's own lag gauges are as it left them when it stopped; writer - reader is the lag)");
+        alerts.follow(ALERT, "Firing (Prometheus), active in Alertmanager, firing notification", behind, 60);
 
         step("5. Consume again: the consumer catches up");
         job(new ConsumeVisits(), consume);
+        long caughtUpAgain = System.currentTimeMillis();
         report(tableLabel);
+        alerts.follow(ALERT, "Resolved", caughtUpAgain, 60);
     }
 
     private void report(String tableLabel) {
