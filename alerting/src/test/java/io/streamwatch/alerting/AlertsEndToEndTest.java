@@ -15,7 +15,6 @@ import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.testkit.WebhookReceiver.Delivery;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -133,8 +132,9 @@ class AlertsEndToEndTest {
     }
 
     private static void stopSynchronizer() throws Exception {
-        var query = await().atMost(Duration.ofSeconds(60)).until(() -> Arrays.stream(SparkSessions.getOrCreate("alerting-tests").streams().active())
-                .filter(q -> SyncVisitsToDelta.QUERY_NAME.equals(q.name())).findFirst().orElse(null), q -> q != null);
-        query.stop();
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> SparkSessions.activeQuery(SparkSessions.getOrCreate("alerting-tests"), SyncVisitsToDelta.QUERY_NAME),
+                        java.util.Optional::isPresent)
+                .orElseThrow().stop();
     }
 }

@@ -95,9 +95,9 @@ class RulePromqlTest {
     @Test
     void slaAndNoSlaStallAndDown() {
         PushGroup query = new PushGroup("visits_to_delta_synchronizer", Map.of("query", "visits_to_delta_synchronizer"));
-        push(query, MetricSample.of("visits_sync_duration", "d", 2_500), MetricSample.of("streamwatch_query_running_batch_seconds", "r", 20),
+        push(query, MetricSample.of("visits_sync_duration", "d", 4_500), MetricSample.of("streamwatch_query_running_batch_seconds", "r", 20),
                 MetricSample.of("streamwatch_query_up", "u", 1));
-        assertRule("sla-miss-visits-synchronizer", 2_500, true);
+        assertRule("sla-miss-visits-synchronizer", 4_500, true);
         assertRule("visits-synchronizer-stalled", 20, true);
         assertRule("streaming-query-down", 1, false);
         double sinceLastPush = await().atMost(Duration.ofSeconds(15)).until(

@@ -123,10 +123,9 @@ final class SlaScenario {
     private static StreamingQuery awaitQuery() throws InterruptedException {
         SparkSession spark = SparkSessions.getOrCreate("demo");
         for (int i = 0; i < 600; i++) {
-            StreamingQuery query = Arrays.stream(spark.streams().active())
-                    .filter(q -> SyncVisitsToDelta.QUERY_NAME.equals(q.name())).findFirst().orElse(null);
-            if (query != null) {
-                return query;
+            java.util.Optional<StreamingQuery> query = SparkSessions.activeQuery(spark, SyncVisitsToDelta.QUERY_NAME);
+            if (query.isPresent()) {
+                return query.get();
             }
             TimeUnit.MILLISECONDS.sleep(100);
         }

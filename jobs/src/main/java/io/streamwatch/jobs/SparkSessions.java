@@ -55,6 +55,11 @@ public final class SparkSessions {
         return attached;
     }
 
+    /** The running streaming query of that name, if any (to stop a --continuous job run in this JVM). */
+    public static java.util.Optional<org.apache.spark.sql.streaming.StreamingQuery> activeQuery(SparkSession spark, String queryName) {
+        return java.util.Arrays.stream(spark.streams().active()).filter(query -> queryName.equals(query.name())).findFirst();
+    }
+
     public static void detach(SparkSession spark, List<StreamingQueryListener> listeners) {
         listeners.forEach(spark.streams()::removeListener);
     }

@@ -10,7 +10,6 @@ import java.util.OptionalDouble;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.apache.spark.sql.streaming.StreamingQuery;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,11 +72,9 @@ abstract class SyncTestSupport extends JobTestSupport {
     }
 
     void stopSync() throws Exception {
-        StreamingQuery query = await().atMost(Duration.ofSeconds(30)).until(
-                () -> Arrays.stream(spark().streams().active())
-                        .filter(q -> SyncVisitsToDelta.QUERY_NAME.equals(q.name())).findFirst().orElse(null),
-                q -> q != null);
-        query.stop();
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> SparkSessions.activeQuery(spark(), SyncVisitsToDelta.QUERY_NAME), java.util.Optional::isPresent)
+                .orElseThrow().stop();
     }
 
     long rows(String path) {

@@ -39,10 +39,6 @@ public class BatchDurationListener extends PushingListener {
 
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
-        guarded("onQueryTerminated", () -> {
-            if (event.exception().isEmpty()) {
-                remove(groupOf(event));
-            }
-        });
+        removeOnGracefulStop(event);
     }
 }

@@ -44,11 +44,7 @@ public class KafkaLagListener extends PushingListener {
 
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
-        guarded("onQueryTerminated", () -> {
-            if (event.exception().isEmpty()) {
-                remove(groupOf(event));
-            }
-        });
+        removeOnGracefulStop(event);
     }
 
     static List<MetricSample> lags(StreamingQueryProgress progress) {

@@ -113,6 +113,15 @@ public abstract class PushingListener extends StreamingQueryListener {
     public void onQueryTerminated(QueryTerminatedEvent event) {
     }
 
+    /** For listeners whose series mean "this query is running": a graceful stop removes them. */
+    protected final void removeOnGracefulStop(QueryTerminatedEvent event) {
+        guarded("onQueryTerminated", () -> {
+            if (event.exception().isEmpty()) {
+                remove(groupOf(event));
+            }
+        });
+    }
+
     private static void flushOnExit(PushgatewayPublisher publisher, Duration timeout) {
         if (!FLUSHED_ON_EXIT.add(publisher)) {
             return;
