@@ -1,0 +1,202 @@
+package io.streamwatch.cluster;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamwatch.jobs.ConsumeVisits;
+import io.streamwatch.jobs.CreateVisitsTable;
+import io.streamwatch.jobs.GenerateVisits;
+import io.streamwatch.jobs.ReadVisits;
+import io.streamwatch.jobs.SyncVisitsToDelta;
+import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.listeners.BatchDurationListener;
+import io.streamwatch.listeners.KafkaLagListener;
+import io.streamwatch.listeners.QueryHealthListener;
+import io.streamwatch.listeners.ReaderVersionListener;
+import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.LocalPushgateway;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What a user checks after spark-submit on a cluster: the jobs exit 0, their tasks ran on the Worker's
+ * executors, the Delta tables hold the rows, and the Pushgateway holds the values, with the listeners
+ * attached by --conf alone. Client mode for both scenarios, cluster mode for one job (and its failure check).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SparkSubmitOnClusterTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+    static StandaloneCluster cluster;
+    static LocalPushgateway pushgateway;
+    static EmbeddedKafka kafka;
+    static Path appJar;
+    static String submitJars;
+
+    @BeforeAll
+    static void start() throws IOException {
+        Path target = Path.of("target").toAbsolutePath();
+        appJar = Path.of(System.getProperty("streamwatch.jobs.jar"));
+        assertTrue(Files.exists(appJar), "the shaded jobs jar is built first: " + appJar);
+        try (Stream<Path> jars = Files.list(target.resolve("submit-jars"))) {
+            submitJars = jars.map(Path::toString).sorted().collect(Collectors.joining(","));
+        }
+        pushgateway = LocalPushgateway.start(dir.resolve("pushgateway"));
+        kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+        cluster = new StandaloneCluster(target.resolve("spark-home"), Files.createDirectories(dir.resolve("cluster")));
+    }
+
+    @AfterAll
+    static void stop() {
+        for (AutoCloseable closeable : new AutoCloseable[] {cluster, kafka, pushgateway}) {
+            try {
+                if (closeable != null) {
+                    closeable.close();
+                }
+            } catch (Exception e) {
+                // keep closing the others
+            }
+        }
+    }
+
+    private static StandaloneCluster.Submission clientMode(Class<?> job, List<String> confs, String... args) {
+        List<String> options = new ArrayList<>(List.of("--deploy-mode", "client", "--jars", submitJars));
+        for (String conf : confs) {
+            options.add("--conf");
+            options.add(conf);
+        }
+        StandaloneCluster.Submission submission = cluster.submit(options, appJar, job.getName(), List.of(args));
+        assertEquals(0, submission.exitCode(), () -> job.getSimpleName() + " failed:\n" + tail(submission.output()));
+        return submission;
+    }
+
+    private static List<String> listeners(Class<?>... classes) {
+        return List.of("spark.sql.streaming.streamingQueryListeners=" + Stream.of(classes).map(Class::getName).collect(Collectors.joining(",")),
+                "spark.streamwatch.pushgateway.address=" + pushgateway.address());
+    }
+
+    @Test
+    @Order(1)
+    void theLagScenarioRunsOnTheClusterWithTheListenerAttachedByConfAlone() throws IOException {
+        String table = dir.resolve("visits").toString();
+        clientMode(CreateVisitsTable.class, List.of(), "--path", table);
+        clientMode(WriteVisits.class, List.of(), "--path", table, "--pushgateway", pushgateway.address());
+        clientMode(ConsumeVisits.class, listeners(ReaderVersionListener.class), "--path", table,
+                "--checkpoint", dir.resolve("checkpoint").toString(), "--quiet");
+
+        assertEquals(9, DeltaRows.count(Path.of(table)));
+        Map<String, String> ofTable = Map.of("table", "file:" + table);
+        assertEquals(3, pushgateway.value(WriteVisits.WRITER_VERSION, ofTable).orElseThrow());
+        assertEquals(3, pushgateway.value(ReaderVersionListener.READER_VERSION, ofTable).orElseThrow());
+        assertEquals(0, pushgateway.value(ReaderVersionListener.LAG_VERSIONS, ofTable).orElseThrow());
+        assertTasksRanOnTheWorker();
+    }
+
+    @Test
+    @Order(2)
+    void theSlaScenarioRunsOnTheClusterAndItsBatchDurationsArePushed() throws Exception {
+        String table = dir.resolve("synced_visits").toString();
+        clientMode(GenerateVisits.class, List.of(), "--bootstrap-servers", kafka.bootstrapServers(), "--count", "60",
+                "--rate", "0", "--malformed-ratio", "0.1");
+        CompletableFuture<StandaloneCluster.Submission> sync = CompletableFuture.supplyAsync(() -> clientMode(SyncVisitsToDelta.class,
+                listeners(BatchDurationListener.class, KafkaLagListener.class, QueryHealthListener.class),
+                "--bootstrap-servers", kafka.bootstrapServers(), "--path", table, "--checkpoint", dir.resolve("sync-checkpoint").toString(),
+                "--available-now", "--max-offsets-per-trigger", "20", "--batch-delay", "3s"));
+
+        OptionalDouble duration = await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).until(
+                () -> pushgateway.value(BatchDurationListener.DURATION_MILLIS, Map.of("job", SyncVisitsToDelta.QUERY_NAME)),
+                OptionalDouble::isPresent);
+        assertTrue(duration.getAsDouble() >= 3_000, "a batch with a 3 s delay: " + duration);
+        sync.get();
+
+        assertEquals(54, DeltaRows.count(Path.of(table)));
+        assertEquals(6, DeltaRows.count(Path.of(table + "_quarantine")));
+        assertFalse(pushgateway.value(BatchDurationListener.DURATION_MILLIS, Map.of("job", SyncVisitsToDelta.QUERY_NAME)).isPresent(),
+                "the graceful end of --available-now removed the series");
+        assertTasksRanOnTheWorker();
+    }
+
+    @Test
+    @Order(3)
+    void inClusterModeTheDriverRunsOnTheWorkerAndItsFailureIsReadFromTheMaster() {
+        String table = dir.resolve("visits").toString();
+        String opens = System.getProperty("streamwatch.java.opens");
+        List<String> clusterMode = List.of("--deploy-mode", "cluster", "--jars", submitJars,
+                "--conf", "spark.standalone.submit.waitAppCompletion=true",
+                "--conf", "spark.driver.extraJavaOptions=" + opens);
+
+        StandaloneCluster.Submission read = cluster.submit(clusterMode, appJar, ReadVisits.class.getName(), List.of("--path", table));
+        StandaloneCluster.Submission missing = cluster.submit(clusterMode, appJar, ReadVisits.class.getName(),
+                List.of("--path", dir.resolve("no-such-table").toString()));
+
+        assertEquals(0, read.exitCode(), tail(read.output()));
+        assertEquals(0, missing.exitCode(), "spark-submit exits 0 even when a cluster-mode driver fails");
+        List<String> driverStates = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            driverStates.clear();
+            cluster.masterJson().path("completeddrivers").forEach(driver -> driverStates.add(driver.path("state").asText()));
+            return driverStates.size() == 2;
+        });
+        assertEquals(List.of("FINISHED", "FAILED"), driverStates.stream().sorted(java.util.Comparator.reverseOrder()).toList(),
+                "the Master knows which driver failed");
+        assertTrue(driverLogs().anyMatch(log -> log.contains("ReadVisits: no Delta table at path")),
+                "the failed driver's one-line error is in its stderr on the Worker");
+    }
+
+    private static void assertTasksRanOnTheWorker() throws IOException {
+        JsonNode apps = cluster.masterJson().path("completedapps");
+        assertTrue(apps.size() > 0, "the Master lists the applications");
+        apps.forEach(app -> assertEquals("FINISHED", app.path("state").asText(), app.toString()));
+        try (Stream<Path> files = Files.walk(cluster.workerDir)) {
+            long executorLogsWithTasks = files.filter(p -> p.getFileName().toString().equals("stderr"))
+                    .filter(p -> p.getParent().getParent().getFileName().toString().startsWith("app-"))
+                    .filter(p -> read(p).contains("Finished task")).count();
+            assertTrue(executorLogsWithTasks > 0, "executors on the Worker ran tasks");
+        }
+    }
+
+    private static Stream<String> driverLogs() {
+        try {
+            return Files.walk(cluster.workerDir).filter(p -> p.getFileName().toString().equals("stderr"))
+                    .filter(p -> p.getParent().getFileName().toString().startsWith("driver-")).map(SparkSubmitOnClusterTest::read).toList().stream();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String tail(String output) {
+        List<String> lines = output.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    }
+}
