@@ -135,7 +135,8 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
 
     /**
      * Writes one micro-batch: the valid visits, then the quarantined records, both as idempotent Delta
-     * appends (txnAppId + txnVersion = batch id), so a batch re-run after a crash writes nothing twice.
+     * appends (txnAppId + txnVersion = batch id), so a batch re-run after a crash writes nothing twice; an
+     * empty side is not written (a Delta commit costs more than the rest of a small batch).
      */
     record BatchWriter(String tableName, String quarantineName, String appId, long delayMillis, Long failInBatch)
             implements VoidFunction2<Dataset<Row>, Long> {
