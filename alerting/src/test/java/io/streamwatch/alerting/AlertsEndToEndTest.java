@@ -115,9 +115,11 @@ class AlertsEndToEndTest {
             Future<Integer> prompt = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync.toArray(String[]::new)));
             awaitDelivery(SLA, "resolved", delayedSince);
             awaitDelivery(STALL, "resolved", delayedSince);
+            double slaMillis = Double.parseDouble(stack.config.value("sla_millis"));
             await().atMost(Duration.ofSeconds(60)).until(() -> stack.prometheus.value(
-                    "visits_sync_duration").map(ms -> ms < 3_000).orElse(false));
-            assertEquals("inactive", stack.prometheus.alertState(SLA));
+                    "visits_sync_duration").map(ms -> ms < slaMillis).orElse(false));
+            // The first batch of a run also starts the query and may take longer; steady batches keep it resolved.
+            await().atMost(Duration.ofSeconds(30)).until(() -> stack.prometheus.alertState(SLA).equals("inactive"));
             stopSynchronizer();
             assertEquals(0, prompt.get(60, TimeUnit.SECONDS));
         } finally {
