@@ -73,10 +73,6 @@ public final class VisitsTable {
         return this;
     }
 
-    public DeltaTable deltaTable(SparkSession spark) {
-        return name != null ? DeltaTable.forName(spark, name) : DeltaTable.forPath(spark, pathOrDefault());
-    }
-
     /** The table's Delta log (cached per JVM by Delta); its snapshot after a commit is that commit's version. */
     public DeltaLog deltaLog(SparkSession spark) {
         String location = name != null

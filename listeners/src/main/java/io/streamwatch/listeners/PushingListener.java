@@ -76,14 +76,6 @@ public abstract class PushingListener extends StreamingQueryListener {
         return getClass().getName();
     }
 
-    /**
-     * Waits until what this listener published has reached the Pushgateway (true), or the timeout passes.
-     * Events still queued on Spark's listener bus are not covered: stop the query first.
-     */
-    public boolean flush(Duration timeout) {
-        return publisher.map(p -> p.flush(timeout)).orElse(true);
-    }
-
     /** Runs a callback's body; what it throws is logged (once per kind of failure) and never reaches Spark. */
     protected final void guarded(String callback, Runnable body) {
         try {

@@ -45,10 +45,6 @@ public record StreamwatchSettings(Optional<String> pushgatewayAddress, Optional<
         return env == null ? of(null) : from(env.conf());
     }
 
-    public StreamwatchSettings withJob(String jobName) {
-        return new StreamwatchSettings(pushgatewayAddress, Optional.of(jobName), flushTimeout, heartbeatInterval);
-    }
-
     public StreamwatchSettings withHeartbeatInterval(Duration interval) {
         return new StreamwatchSettings(pushgatewayAddress, job, flushTimeout, interval);
     }
