@@ -28,6 +28,7 @@ public final class AlertingConfig {
             new Output("prometheus.yml", "docker/prometheus/prometheus.yml"),
             new Output("rules.yml", "docker/prometheus/rules/streamwatch.yml"),
             new Output("alertmanager.yml", "docker/alertmanager/alertmanager.yml"),
+            new Output("alertmanager-webhook-only.yml", "docker/alertmanager/alertmanager-webhook-only.yml"),
             new Output("grafana-rules.yml", "grafana-provisioning/alerting/rules.yml"),
             new Output("grafana-dashboard.json", "grafana-provisioning/dashboards/streamwatch.json"));
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z_]+)}");

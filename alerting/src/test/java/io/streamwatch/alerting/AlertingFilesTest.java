@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -43,7 +44,7 @@ class AlertingFilesTest {
             AlertingConfig.profile(REPO, profile).with(Map.of("rules_dir", root.resolve("docker/prometheus/rules").toString())).renderInto(root);
             Commands.Result config = Commands.run(root, "promtool", "check", "config", "docker/prometheus/prometheus.yml");
             assertEquals(0, config.exitCode(), config.output());
-            assertTrue(config.output().contains("SUCCESS: 6 rules found"), "the config loads the rules: " + config.output());
+            assertTrue(config.output().contains("SUCCESS: 8 rules found"), "the config loads the rules: " + config.output());
         }
     }
 
@@ -61,6 +62,72 @@ class AlertingFilesTest {
         Commands.Result check = Commands.run(REPO, "amtool", "check-config", "docker/alertmanager/alertmanager.yml");
         assertEquals(0, check.exitCode(), check.output());
         assertTrue(check.output().contains("2 receivers"), check.output());
+        Commands.Result webhookOnly = Commands.run(REPO, "amtool", "check-config", "docker/alertmanager/alertmanager-webhook-only.yml");
+        assertEquals(0, webhookOnly.exitCode(), webhookOnly.output());
+        assertTrue(webhookOnly.output().contains("1 receivers"), webhookOnly.output());
+    }
+
+    @Test
+    void theStartScriptInsertsTheDiscordUrlVerbatimAndWithoutItUsesTheWebhookOnly() throws IOException {
+        String url = "https://discord.com/api/webhooks/123/a&b|c\\d'e";
+        Path rendered = dir.resolve("with-discord.yml");
+        Commands.Result withUrl = Commands.runWith(Map.of("DISCORD_WEBHOOK_URL", url, "ALERTMANAGER_CONFIG_DIR", REPO.resolve("docker/alertmanager").toString(),
+                "ALERTMANAGER_RENDERED", rendered.toString(), "ALERTMANAGER_BIN", "true"), REPO, "sh", "docker/alertmanager/start.sh");
+        assertEquals(0, withUrl.exitCode(), withUrl.output());
+        Map<String, Object> config = new Yaml().load(Files.readString(rendered));
+        assertTrue(config.toString().contains("webhook_url=" + url), "the URL as given: " + config);
+        Commands.Result check = Commands.run(REPO, "amtool", "check-config", rendered.toString());
+        assertEquals(0, check.exitCode(), check.output());
+        assertFalse(withUrl.output().contains("a&b"), "the script prints no secret: " + withUrl.output());
+
+        Path withoutRendered = dir.resolve("without-discord.yml");
+        Commands.Result without = Commands.runWith(Map.of("DISCORD_WEBHOOK_URL", "", "ALERTMANAGER_CONFIG_DIR", REPO.resolve("docker/alertmanager").toString(),
+                "ALERTMANAGER_RENDERED", withoutRendered.toString(), "ALERTMANAGER_BIN", "true"), REPO, "sh", "docker/alertmanager/start.sh");
+        assertEquals(0, without.exitCode(), without.output());
+        assertFalse(Files.readString(withoutRendered).contains("discord"), "no receiver with a placeholder");
+        assertTrue(without.output().contains("DISCORD_WEBHOOK_URL is not set"), without.output());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyAnnotationIsATemplateGrafanaAndPrometheusCanRender() throws IOException {
+        Pattern action = Pattern.compile("\\{\\{(.*?)}}");
+        Pattern allowed = Pattern.compile("\\s*\\$(labels\\.[a-z_]+|values\\.([A-Z])|value)\\s*");
+        for (String file : List.of("grafana-provisioning/alerting/rules.yml", "docker/prometheus/rules/streamwatch.yml")) {
+            for (Map<String, Object> group : (List<Map<String, Object>>) yaml(file).get("groups")) {
+                for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
+                    Set<String> refIds = rule.containsKey("data") ? ((List<Map<String, Object>>) rule.get("data")).stream()
+                            .map(d -> (String) d.get("refId")).collect(Collectors.toSet()) : Set.of();
+                    for (Object annotation : ((Map<String, Object>) rule.get("annotations")).values()) {
+                        String text = (String) annotation;
+                        assertFalse(text.contains("$$"), file + ": Grafana does not interpolate annotations, '$$' breaks them: " + text);
+                        java.util.regex.Matcher actions = action.matcher(text);
+                        while (actions.find()) {
+                            java.util.regex.Matcher variable = allowed.matcher(actions.group(1));
+                            assertTrue(variable.matches(), file + ": not a variable the rule has: {{" + actions.group(1) + "}}");
+                            if (variable.group(2) != null) {
+                                assertTrue(refIds.contains(variable.group(2)), file + ": $values." + variable.group(2) + " is not a query of " + rule.get("uid"));
+                            }
+                        }
+                        assertFalse(action.matcher(text).replaceAll("").contains("{{"), file + ": an unclosed action in " + text);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theComposeStackNotifiesThroughOneNotifierOnly() throws IOException {
+        Map<String, Object> services = (Map<String, Object>) yaml("docker/docker-compose.yml").get("services");
+        List<String> grafanaVolumes = (List<String>) ((Map<String, Object>) services.get("grafana")).get("volumes");
+        assertTrue(services.containsKey("alertmanager"));
+        assertTrue(grafanaVolumes.stream().noneMatch(v -> v.startsWith("../grafana-provisioning:") || v.contains("/alerting")),
+                "Grafana's rules are not provisioned beside Alertmanager: " + grafanaVolumes);
+        assertTrue(grafanaVolumes.stream().anyMatch(v -> v.contains("grafana-provisioning/plugins")));
+        assertTrue(Files.isDirectory(REPO.resolve("grafana-provisioning/plugins")));
+        List<String> pushgateway = (List<String>) ((Map<String, Object>) services.get("pushgateway")).get("command");
+        assertTrue(pushgateway.contains("--persistence.file=/data/pushgateway.db"), "the Pushgateway keeps its state: " + pushgateway);
     }
 
     @Test
@@ -109,7 +176,7 @@ class AlertingFilesTest {
             }
         }
         assertTrue(titles.containsAll(List.of("Visits consumer lag", "SLA miss visits synchronizer")), "the originals' rules: " + titles);
-        assertEquals(6, uids.size());
+        assertEquals(8, uids.size());
 
         Map<String, Object> contactPoints = yaml("grafana-provisioning/alerting/contact-points.yml");
         List<Map<String, Object>> points = (List<Map<String, Object>>) contactPoints.get("contactPoints");

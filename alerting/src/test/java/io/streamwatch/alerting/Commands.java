@@ -14,8 +14,15 @@ final class Commands {
     }
 
     static Result run(Path dir, String... command) {
+        return runWith(java.util.Map.of(), dir, command);
+    }
+
+    /** {@link #run} with these environment variables added. */
+    static Result runWith(java.util.Map<String, String> environment, Path dir, String... command) {
         try {
-            Process process = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true);
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             String output = new String(process.getInputStream().readAllBytes());
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();

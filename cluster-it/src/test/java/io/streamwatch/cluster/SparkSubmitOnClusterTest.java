@@ -95,7 +95,8 @@ class SparkSubmitOnClusterTest {
 
     private static List<String> listeners(Class<?>... classes) {
         return List.of("spark.sql.streaming.streamingQueryListeners=" + Stream.of(classes).map(Class::getName).collect(Collectors.joining(",")),
-                "spark.streamwatch.pushgateway.address=" + pushgateway.address());
+                "spark.streamwatch.pushgateway.address=" + pushgateway.address(),
+                "spark.streamwatch.metrics.naming=visits"); // the visits demos' metric names, as the jobs' own listeners
     }
 
     @Test

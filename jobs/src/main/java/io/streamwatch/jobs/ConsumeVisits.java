@@ -63,7 +63,7 @@ public final class ConsumeVisits implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (maxFilesPerTrigger != null) {
-            WriteVisits.requirePositive("--max-files-per-trigger", maxFilesPerTrigger);
+            BadFlagValue.requirePositive("--max-files-per-trigger", maxFilesPerTrigger);
         }
         SparkSession spark = SparkSessions.getOrCreate("ConsumeVisits");
         table.requireExists(spark);
@@ -71,12 +71,14 @@ public final class ConsumeVisits implements Callable<Integer> {
                 List.of(new ReaderVersionListener(push.settings(spark))));
         try {
             StreamingQuery query = startQuery(spark);
-            query.awaitTermination();
+            try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
+                query.awaitTermination();
+            }
             SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
             LOG.info("query {} stopped after batch {}", queryName,
                     query.lastProgress() == null ? "none" : query.lastProgress().batchId());
         } finally {
-            push.flush(LOG);
+            push.flush(spark, LOG);
             SparkSessions.detach(spark, attached);
         }
         return 0;

@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
         description = "Creates the append-only Delta visits table and prints its features and properties.")
 public final class CreateVisitsTable implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(CreateVisitsTable.class);
+    private static final int CREATE_ATTEMPTS = 5;
 
     @ArgGroup(exclusive = true)
     VisitsTable table = new VisitsTable();
@@ -46,10 +47,31 @@ public final class CreateVisitsTable implements Callable<Integer> {
         return 0;
     }
 
-    /** Creates an append-only Delta table with these columns unless it exists. */
+    /**
+     * Creates an append-only Delta table with these columns unless it exists. When another job creates it at the
+     * same moment (two synchronizers starting on one table), Delta refuses ours (a concurrent commit, or a folder
+     * not yet a table): after a short wait the other's table is there and kept.
+     */
     static void createIfMissing(SparkSession spark, VisitsTable table, String columns) {
-        spark.sql("CREATE TABLE IF NOT EXISTS " + table.sqlName() + " (" + columns + ") "
-                + "USING delta TBLPROPERTIES ('delta.appendOnly' = 'true')");
+        String create = "CREATE TABLE IF NOT EXISTS " + table.sqlName() + " (" + columns + ") "
+                + "USING delta TBLPROPERTIES ('delta.appendOnly' = 'true')";
+        for (int attempt = 1; ; attempt++) {
+            try {
+                spark.sql(create);
+                return;
+            } catch (Exception e) { // AnalysisException is checked for Java but thrown by Scala
+                if (attempt == CREATE_ATTEMPTS) {
+                    throw e;
+                }
+                LOG.info("{} is being created by another job ({}); trying again", table.describe(), e.getClass().getSimpleName());
+                try {
+                    Thread.sleep(250L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     private void drop(SparkSession spark) throws java.io.IOException {

@@ -58,13 +58,11 @@ public final class GenerateVisits implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        WriteVisits.requirePositive("--count", count);
-        WriteVisits.requirePositive("--partitions", partitions);
-        requireRatio("--missing-optional-ratio", missingOptionalRatio);
-        requireRatio("--malformed-ratio", malformedRatio);
-        if (rate < 0) {
-            throw new JobFailure("--rate must be 0 or positive, was " + rate);
-        }
+        BadFlagValue.requirePositive("--count", count);
+        BadFlagValue.requirePositive("--partitions", partitions);
+        BadFlagValue.requireRatio("--missing-optional-ratio", missingOptionalRatio);
+        BadFlagValue.requireRatio("--malformed-ratio", malformedRatio);
+        BadFlagValue.requireNotNegative("--rate", rate, String.valueOf(rate));
         if (!kafka.requireReachable().contains(kafka.topic())) {
             createTopic();
         }
@@ -75,8 +73,9 @@ public final class GenerateVisits implements Callable<Integer> {
         long malformed = 0;
         long intervalNanos = rate > 0 ? (long) (1_000_000_000 / rate) : 0;
         long nextSend = System.nanoTime();
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig())) {
-            for (long i = 0; continuous || i < count; i++) {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerConfig());
+             AutoCloseable stopAware = GracefulStop.whenRequested(() -> { /* the loop checks requested() */ })) {
+            for (long i = 0; (continuous || i < count) && !GracefulStop.requested(); i++) {
                 Instant now = Instant.now();
                 String value;
                 if (isMalformed(i)) {
@@ -132,11 +131,5 @@ public final class GenerateVisits implements Callable<Integer> {
                 ProducerConfig.LINGER_MS_CONFIG, 5,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 20_000,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
-    }
-
-    private static void requireRatio(String flag, double ratio) {
-        if (ratio < 0 || ratio > 1) {
-            throw new JobFailure(flag + " must be between 0 and 1, was " + ratio);
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.streamwatch.jobs;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 
 /**
@@ -16,13 +17,15 @@ public final class Jobs {
     private Jobs() {
     }
 
-    /** For {@code main}: runs, stops Spark, exits with the job's code. */
+    /** For {@code main}: runs (a SIGTERM stops it gracefully, see {@link GracefulStop}), stops Spark, exits with the job's code. */
     public static void main(Callable<Integer> job, String[] args) {
+        GracefulStop.install();
         int exitCode = execute(job, args);
         SparkSession.getDefaultSession().foreach(spark -> {
             spark.stop();
             return null;
         });
+        LoggerFactory.getLogger(Jobs.class).info("exiting with {}", exitCode);
         System.exit(exitCode);
     }
 
@@ -41,6 +44,10 @@ public final class Jobs {
             return BAD_FLAGS;
         });
         commandLine.setExecutionExceptionHandler((e, command, parsed) -> {
+            if (e instanceof BadFlagValue) {
+                command.getErr().println(command.getCommandName() + ": " + e.getMessage() + " (see --help)");
+                return BAD_FLAGS;
+            }
             command.getErr().println(command.getCommandName() + ": " + oneLine(e));
             return FAILED;
         });

@@ -34,7 +34,7 @@ public final class KafkaOptions {
     /** Fails with one line unless the topic name is legal. */
     public void requireLegalTopic() {
         if (!TOPIC.matcher(topic).matches() || topic.equals(".") || topic.equals("..")) {
-            throw new JobFailure("'" + topic + "' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)");
+            throw new BadFlagValue("'" + topic + "' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)");
         }
     }
 

@@ -1,5 +1,7 @@
 package io.streamwatch.jobs;
 
+import io.streamwatch.listeners.MetricNaming;
+import io.streamwatch.listeners.PushTarget;
 import io.streamwatch.listeners.PushgatewayPublisher;
 import io.streamwatch.listeners.StreamwatchSettings;
 import java.time.Duration;
@@ -7,12 +9,17 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Option;
 
-/** Where and how long a job pushes its metrics; a picocli mixin shared by the jobs. */
+/**
+ * Where and how long a visits job pushes its metrics; a picocli mixin shared by the jobs. The other settings
+ * (credentials, job label, naming) come from {@code spark.streamwatch.*}, as for the listeners; the visits jobs
+ * push under the original demos' names unless {@code spark.streamwatch.metrics.naming} says otherwise.
+ */
 public final class PushOptions {
     public static final String DEFAULT_ADDRESS = "localhost:9091";
 
     @Option(names = "--pushgateway", paramLabel = "HOST:PORT",
-            description = "Pushgateway address (default: spark.streamwatch.pushgateway.address, else " + DEFAULT_ADDRESS + ").")
+            description = "Pushgateway address (default: spark.streamwatch.pushgateway.address, else " + DEFAULT_ADDRESS + "); "
+                    + "credentials from spark.streamwatch.pushgateway.username/password(File) or bearerToken(File).")
     String address;
 
     @Option(names = "--push-timeout", paramLabel = "DURATION", defaultValue = "10s",
@@ -20,28 +27,44 @@ public final class PushOptions {
             description = "How long the job waits at its end for the metrics to reach the Pushgateway; the job succeeds either way (default: ${DEFAULT-VALUE}).")
     Duration pushTimeout;
 
-    public String address() {
-        if (address != null) {
-            return address;
-        }
-        SparkConf conf = new SparkConf();
-        return conf.get(StreamwatchSettings.PUSHGATEWAY_ADDRESS, DEFAULT_ADDRESS);
-    }
+    private StreamwatchSettings settings;
 
+    /** The settings of the job's listeners and pushes; a --pushgateway that is not an address is a bad flag. */
     public StreamwatchSettings settings(SparkSession spark) {
-        return StreamwatchSettings.from(spark.sparkContext().getConf().clone()
-                .set(StreamwatchSettings.PUSHGATEWAY_ADDRESS, address()));
+        if (settings == null) {
+            settings = settingsOf(spark.sparkContext().getConf());
+        }
+        return settings;
     }
 
-    public PushgatewayPublisher publisher() {
-        return PushgatewayPublisher.shared(address());
+    private StreamwatchSettings settingsOf(SparkConf sparkConf) {
+        SparkConf conf = sparkConf.clone();
+        if (address != null) {
+            try {
+                PushTarget.parse(address);
+            } catch (IllegalArgumentException e) {
+                throw new BadFlagValue("--pushgateway: " + e.getMessage());
+            }
+            conf.set(StreamwatchSettings.PUSHGATEWAY_ADDRESS, address);
+        } else if (!conf.contains(StreamwatchSettings.PUSHGATEWAY_ADDRESS)) {
+            conf.set(StreamwatchSettings.PUSHGATEWAY_ADDRESS, DEFAULT_ADDRESS);
+        }
+        StreamwatchSettings parsed = StreamwatchSettings.from(conf);
+        return conf.contains(StreamwatchSettings.METRICS_NAMING) ? parsed : parsed.withNaming(MetricNaming.VISITS);
+    }
+
+    /** The job's publisher, or empty when the Pushgateway settings are not valid (warned about once). */
+    public java.util.Optional<PushgatewayPublisher> publisher(SparkSession spark) {
+        return settings(spark).pushgateway().map(PushgatewayPublisher::shared);
     }
 
     /** Waits (bounded) for the metrics to be delivered; reports a delay but never fails the job. */
-    public void flush(org.slf4j.Logger log) {
-        if (!publisher().flush(pushTimeout)) {
-            log.warn("metrics not delivered to the Pushgateway at {} within {}; they are sent if it comes back "
-                    + "while this JVM runs", PushgatewayPublisher.redactedAddress(address()), pushTimeout.toMillis() + " ms");
-        }
+    public void flush(SparkSession spark, org.slf4j.Logger log) {
+        publisher(spark).ifPresent(publisher -> {
+            if (!publisher.flush(pushTimeout)) {
+                log.warn("metrics not delivered to the Pushgateway at {} within {}; they are sent if it comes back "
+                        + "while this JVM runs", publisher.address(), pushTimeout.toMillis() + " ms");
+            }
+        });
     }
 }

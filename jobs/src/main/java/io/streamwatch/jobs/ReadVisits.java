@@ -21,7 +21,7 @@ public final class ReadVisits implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        WriteVisits.requirePositive("--limit", limit);
+        BadFlagValue.requirePositive("--limit", limit);
         SparkSession spark = SparkSessions.getOrCreate("ReadVisits");
         table.requireExists(spark).read(spark).orderBy("visit_id").show(limit, false);
         return 0;

@@ -60,6 +60,15 @@ public final class SparkSessions {
         return java.util.Arrays.stream(spark.streams().active()).filter(query -> queryName.equals(query.name())).findFirst();
     }
 
+    /** Stops the query as {@code query.stop()} does: gracefully, its listeners told it was stopped on purpose. */
+    public static void stop(org.apache.spark.sql.streaming.StreamingQuery query) {
+        try {
+            query.stop();
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("query " + query.name() + " did not stop: " + e.getMessage(), e);
+        }
+    }
+
     public static void detach(SparkSession spark, List<StreamingQueryListener> listeners) {
         listeners.forEach(spark.streams()::removeListener);
     }

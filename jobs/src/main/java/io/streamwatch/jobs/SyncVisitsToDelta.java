@@ -11,6 +11,7 @@ import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.streaming.StreamExecution;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
@@ -22,8 +23,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The visits synchronizer: Kafka into the nested Delta visits table, exactly once across restarts (the
- * checkpoint plus Delta's idempotent writes keyed by the micro-batch id), malformed records into a quarantine
+ * The visits synchronizer: Kafka into the nested Delta visits table, exactly once across restarts, kills,
+ * checkpoint resets and concurrent synchronizers (the checkpoint plus Delta's idempotent writes keyed by the
+ * checkpoint's query id and the micro-batch id), malformed records into a quarantine
  * table with the reason. Its listeners push each batch's duration (the SLA), the Kafka backlog per partition,
  * and a heartbeat that sees hanging batches and failed queries.
  */
@@ -86,18 +88,16 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (batchDelay.isNegative()) {
-            throw new JobFailure("--batch-delay must not be negative");
-        }
-        WriteVisits.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
+        BadFlagValue.requireNotNegative("--batch-delay", batchDelay.toMillis(), batchDelay.toMillis() + "ms");
+        BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
         if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
-            throw new JobFailure("--starting-offsets must be earliest or latest, was " + startingOffsets);
+            throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
         }
         if (!kafka.requireReachable().contains(kafka.topic())) {
             throw new JobFailure("topic " + kafka.topic() + " does not exist at " + kafka.bootstrapServers());
         }
         SparkSession spark = SparkSessions.getOrCreate("SyncVisitsToDelta");
-        VisitsTable quarantine = VisitsTable.atPath(quarantinePath != null ? quarantinePath : table.pathOrDefault() + "_quarantine");
+        VisitsTable quarantine = quarantinePath != null ? VisitsTable.atPath(quarantinePath) : table.quarantine();
         CreateVisitsTable.createIfMissing(spark, table, VisitsSchema.nested.columns());
         CreateVisitsTable.createIfMissing(spark, quarantine, VisitsSchema.QUARANTINE_COLUMNS);
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
@@ -106,10 +106,13 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
         try {
             StreamingQuery query = startQuery(spark, quarantine);
             LOG.info("synchronizing {} into {} (quarantine: {})", kafka.topic(), table.describe(), quarantine.describe());
-            query.awaitTermination();
+            try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
+                query.awaitTermination();
+            }
+            LOG.info("query {} stopped after batch {}", queryName, query.lastProgress() == null ? "none" : query.lastProgress().batchId());
         } finally {
             SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
-            push.flush(LOG);
+            push.flush(spark, LOG);
             SparkSessions.detach(spark, attached);
         }
         return 0;
@@ -123,8 +126,7 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
                 .option("maxOffsetsPerTrigger", maxOffsetsPerTrigger)
                 .option("failOnDataLoss", "true")
                 .load();
-        BatchWriter writer = new BatchWriter(table.sqlName(), quarantine.sqlName(), "streamwatch:" + queryName,
-                batchDelay.toMillis(), failInBatch);
+        BatchWriter writer = new BatchWriter(table.target(), quarantine.target(), batchDelay.toMillis(), failInBatch);
         return records.writeStream()
                 .queryName(queryName)
                 .option("checkpointLocation", checkpoint)
@@ -135,43 +137,56 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
 
     /**
      * Writes one micro-batch: the valid visits, then the quarantined records, both as idempotent Delta
-     * appends (txnAppId + txnVersion = batch id), so a batch re-run after a crash writes nothing twice; an
-     * empty side is not written (a Delta commit costs more than the rest of a small batch).
+     * appends by column name, so a batch re-run after a crash writes nothing twice; an empty side is not
+     * written (a Delta commit costs more than the rest of a small batch).
+     *
+     * <p>The idempotence key is the query's persistent id ({@code txnAppId}) plus the batch id
+     * ({@code txnVersion}). Delta skips every txnVersion at or below the last one it recorded for an appId, so
+     * the appId must be the checkpoint's own: Spark keeps the query id in the checkpoint, the same across
+     * restarts of it (a re-run batch is skipped) and new for a new checkpoint or another query (whose batch
+     * ids start again at 0 and must all be written).
      */
-    record BatchWriter(String tableName, String quarantineName, String appId, long delayMillis, Long failInBatch)
+    record BatchWriter(VisitsTable.Target visits, VisitsTable.Target quarantine, long delayMillis, Long failInBatch)
             implements VoidFunction2<Dataset<Row>, Long> {
         @Override
         public void call(Dataset<Row> records, Long batchId) throws Exception {
             if (delayMillis > 0) {
                 Thread.sleep(delayMillis);
             }
+            String appId = appIdOf(records.sparkSession());
             VisitsValidation validation = new VisitsValidation(records);
             validation.checked().persist();
             try {
                 long quarantined = validation.quarantined().count();
-                appendUnlessEmpty(validation.validVisits(), tableName, batchId);
+                appendUnlessEmpty(validation.validVisits(), visits, appId, batchId);
                 if (failInBatch != null && failInBatch.longValue() == batchId) {
                     throw new IllegalStateException("failure injected in micro-batch " + batchId + " (--fail-in-batch)");
                 }
                 if (quarantined > 0) {
-                    append(validation.quarantined(), quarantineName, batchId);
+                    append(validation.quarantined(), quarantine, appId, batchId);
                 }
             } finally {
                 validation.checked().unpersist();
             }
         }
 
-        private void appendUnlessEmpty(Dataset<Row> rows, String target, long batchId) {
+        /** The idempotence key of the running query: {@code streamwatch:<query id>}. */
+        static String appIdOf(SparkSession spark) {
+            String queryId = spark.sparkContext().getLocalProperty(StreamExecution.QUERY_ID_KEY());
+            if (queryId == null) {
+                throw new IllegalStateException("not called from a streaming query: no " + StreamExecution.QUERY_ID_KEY());
+            }
+            return "streamwatch:" + queryId;
+        }
+
+        private static void appendUnlessEmpty(Dataset<Row> rows, VisitsTable.Target target, String appId, long batchId) {
             if (!rows.isEmpty()) {
-                append(rows, target, batchId);
+                append(rows, target, appId, batchId);
             }
         }
 
-        private void append(Dataset<Row> rows, String target, long batchId) {
-            rows.write().format("delta").mode("append")
-                    .option("txnAppId", appId)
-                    .option("txnVersion", batchId)
-                    .insertInto(target);
+        private static void append(Dataset<Row> rows, VisitsTable.Target target, String appId, long batchId) {
+            target.append(rows, java.util.Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId)));
         }
     }
 }

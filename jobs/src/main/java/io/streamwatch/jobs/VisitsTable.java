@@ -43,6 +43,34 @@ public final class VisitsTable {
         return table;
     }
 
+    /**
+     * Where the records refused from this table go: {@code NAME_quarantine} for a catalog table (in its
+     * database), the table's folder + {@code _quarantine} for a path.
+     */
+    public VisitsTable quarantine() {
+        VisitsTable quarantine = new VisitsTable(pathOrDefault() + "_quarantine");
+        if (name != null) {
+            quarantine.name = name + "_quarantine";
+        }
+        return quarantine;
+    }
+
+    /** Where to append rows, matched to the table's columns by name (never by position). */
+    public record Target(String name, String path) implements java.io.Serializable {
+        public void append(Dataset<Row> rows, java.util.Map<String, String> options) {
+            org.apache.spark.sql.DataFrameWriter<Row> writer = rows.write().format("delta").mode("append").options(options);
+            if (name != null) {
+                writer.saveAsTable(name);
+            } else {
+                writer.save(path);
+            }
+        }
+    }
+
+    public Target target() {
+        return new Target(name, name != null ? null : pathOrDefault());
+    }
+
     /** How SQL names the table: {@code visits} or {@code delta.`/path`}. */
     public String sqlName() {
         return name != null ? name : "delta.`" + pathOrDefault() + "`";

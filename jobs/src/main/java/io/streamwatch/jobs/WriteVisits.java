@@ -55,10 +55,11 @@ public final class WriteVisits implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        requirePositive("--commits", commits);
-        requirePositive("--visits-per-commit", visitsPerCommit);
-        requirePositive("--files-per-commit", filesPerCommit);
+        BadFlagValue.requirePositive("--commits", commits);
+        BadFlagValue.requirePositive("--visits-per-commit", visitsPerCommit);
+        BadFlagValue.requirePositive("--files-per-commit", filesPerCommit);
         SparkSession spark = SparkSessions.getOrCreate("WriteVisits");
+        push.settings(spark);
         table.requireExists(spark);
         DeltaLog deltaLog = table.deltaLog(spark);
         long writerVersion = deltaLog.update(false, scala.Option.empty(), scala.Option.empty()).version();
@@ -67,7 +68,7 @@ public final class WriteVisits implements Callable<Integer> {
             writerVersion = deltaLog.unsafeVolatileSnapshot().version();
             System.out.printf("committed version %d (%d visits)%n", writerVersion, visitsPerCommit);
         }
-        pushWriterVersion(deltaLog.dataPath().toString(), writerVersion);
+        pushWriterVersion(spark, deltaLog.dataPath().toString(), writerVersion);
         return 0;
     }
 
@@ -78,20 +79,13 @@ public final class WriteVisits implements Callable<Integer> {
             visits.add(RowFactory.create("visit " + commitNumber + "-" + i, eventTime, "user " + commitNumber,
                     PAGES[(int) ((commitNumber - 1) % PAGES.length)]));
         }
-        spark.createDataFrame(visits, VisitsSchema.flat.structType()).repartition(filesPerCommit)
-                .write().format("delta").mode("append").insertInto(table.sqlName());
+        table.target().append(spark.createDataFrame(visits, VisitsSchema.flat.structType()).repartition(filesPerCommit), java.util.Map.of());
     }
 
-    private void pushWriterVersion(String tableLocation, long writerVersion) {
+    private void pushWriterVersion(SparkSession spark, String tableLocation, long writerVersion) {
         PushGroup group = new PushGroup(jobName, Map.of("table", tableLocation));
-        push.publisher().publish(group, () -> List.of(MetricSample.of(WRITER_VERSION,
-                "Newest version of the Delta table committed by the writer.", writerVersion)));
-        push.flush(LOG);
-    }
-
-    static void requirePositive(String flag, long value) {
-        if (value <= 0) {
-            throw new JobFailure(flag + " must be positive, was " + value);
-        }
+        push.publisher(spark).ifPresent(publisher -> publisher.publish(group, () -> List.of(MetricSample.of(WRITER_VERSION,
+                "Newest version of the Delta table committed by the writer.", writerVersion))));
+        push.flush(spark, LOG);
     }
 }

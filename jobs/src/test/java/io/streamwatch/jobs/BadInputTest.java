@@ -50,7 +50,8 @@ class BadInputTest extends JobTestSupport {
         assertOneLineError(runCapturing(new ReadVisits(), "--table", "a", "--path", "/b"), Jobs.BAD_FLAGS, "mutually exclusive");
         assertOneLineError(runCapturing(new ConsumeVisits(), "--trigger-interval", "soon"), Jobs.BAD_FLAGS,
                 "'soon' is not a duration");
-        assertOneLineError(runCapturing(new WriteVisits(), "--commits", "-1"), Jobs.FAILED, "--commits must be positive, was -1");
+        assertOneLineError(runCapturing(new WriteVisits(), "--commits", "-1"), Jobs.BAD_FLAGS, "--commits must be positive, was -1 (see --help)");
+        assertOneLineError(runCapturing(new ReadVisits(), "--limit", "0"), Jobs.BAD_FLAGS, "--limit must be positive, was 0 (see --help)");
     }
 
     @Test

@@ -12,16 +12,18 @@ class SyncBadFlagsTest extends SyncTestSupport {
     @Test
     void badFlagsGetOneLineAndANonZeroExitWithinBoundedTime() {
         generate(1, 0);
-        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgsFor(kafka.bootstrapServers(), "visits and more!")), Jobs.FAILED,
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgsFor(kafka.bootstrapServers(), "visits and more!")), Jobs.BAD_FLAGS,
                 "'visits and more!' is not a Kafka topic name");
-        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--batch-delay=-2s")), Jobs.FAILED,
-                "--batch-delay must not be negative");
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--batch-delay=-2s")), Jobs.BAD_FLAGS,
+                "--batch-delay must not be negative, was -2000ms (see --help)");
+        assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--starting-offsets", "yesterday")), Jobs.BAD_FLAGS,
+                "--starting-offsets must be earliest or latest, was yesterday (see --help)");
         assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs("--batch-delay", "soon")), Jobs.BAD_FLAGS,
                 "'soon' is not a duration");
         assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgsFor(kafka.bootstrapServers(), "no_such_topic")), Jobs.FAILED,
                 "topic no_such_topic does not exist at " + kafka.bootstrapServers());
         assertOneLineError(runCapturing(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--malformed-ratio", "1.5"),
-                Jobs.FAILED, "--malformed-ratio must be between 0 and 1, was 1.5");
+                Jobs.BAD_FLAGS, "--malformed-ratio must be between 0 and 1, was 1.5 (see --help)");
 
         String nowhere = "127.0.0.1:" + FreePorts.next();
         long start = System.nanoTime();

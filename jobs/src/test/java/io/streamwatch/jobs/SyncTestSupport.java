@@ -18,6 +18,7 @@ import org.junit.jupiter.api.BeforeAll;
 abstract class SyncTestSupport extends JobTestSupport {
     static EmbeddedKafka kafka;
     private static int topics;
+    private static int seeds;
     private final ExecutorService background = Executors.newSingleThreadExecutor();
     String topic;
 
@@ -49,7 +50,7 @@ abstract class SyncTestSupport extends JobTestSupport {
         topic = topic == null ? "visits_" + (++topics) : topic;
         run(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
                 "--count", String.valueOf(count), "--rate", "0", "--malformed-ratio", String.valueOf(malformedRatio),
-                "--seed", "7");
+                "--seed", String.valueOf(7 + seeds++)); // a new seed each time: visit ids never repeat
     }
 
     String[] syncArgs(String... more) {
@@ -79,6 +80,15 @@ abstract class SyncTestSupport extends JobTestSupport {
 
     long rows(String path) {
         return spark().read().format("delta").load(path).count();
+    }
+
+    /** The rows of the table, 0 while it does not exist yet (a job in another JVM is creating it). */
+    long rowsOrZero() {
+        try {
+            return rows(tablePath());
+        } catch (Exception e) {
+            return 0;
+        }
     }
 
     String quarantinePath() {

@@ -1,18 +1,27 @@
 package io.streamwatch.listeners;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkConf;
-import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
 /**
- * The SLA listener: pushes every micro-batch's duration, {@code visits_sync_duration} in milliseconds (the
- * original's name and unit) and {@code visits_sync_duration_seconds}. A graceful stop removes them, so a
- * stopped query leaves no duration that looks current.
+ * The SLA listener: pushes every executed micro-batch's duration ({@code streamwatch_batch_duration_seconds};
+ * with the visits naming {@code visits_sync_duration} in milliseconds, the original's name and unit, and
+ * {@code visits_sync_duration_seconds}).
+ *
+ * <p>An idle query is not missing its SLA: when Spark reports a trigger without new data
+ * ({@code QueryIdleEvent}, Spark 3.5), the SLA series go away (so an SLA alert resolves on its own) and only
+ * {@code streamwatch_query_last_batch_duration_seconds} keeps the last executed batch's duration visible. A
+ * graceful stop removes them all, so a stopped query leaves no duration that looks current.
  */
 public class BatchDurationListener extends PushingListener {
-    public static final String DEFAULT_JOB = "visits_to_delta_synchronizer";
-    public static final String DURATION_MILLIS = "visits_sync_duration";
-    public static final String DURATION_SECONDS = "visits_sync_duration_seconds";
+    public static final String DEFAULT_JOB = MetricNaming.VISITS.queryJob();
+    public static final String DURATION_MILLIS = MetricNaming.VISITS.batchDurationMillis();
+    public static final String DURATION_SECONDS = MetricNaming.VISITS.batchDurationSeconds();
+    public static final String LAST_BATCH_SECONDS = MetricNaming.LAST_BATCH_DURATION_SECONDS;
 
     public BatchDurationListener(SparkConf conf) {
         this(StreamwatchSettings.from(conf));
@@ -23,22 +32,54 @@ public class BatchDurationListener extends PushingListener {
     }
 
     public BatchDurationListener(StreamwatchSettings settings) {
-        super(settings, DEFAULT_JOB);
+        super(settings, settings.naming().queryJob());
     }
+
+    /** The last executed batch's duration per running query. */
+    private final Map<UUID, Long> lastDurations = new ConcurrentHashMap<>();
 
     @Override
     public void onQueryProgress(QueryProgressEvent event) {
         guarded("onQueryProgress", () -> {
-            StreamingQueryProgress progress = event.progress();
-            long durationMillis = progress.batchDuration();
-            publish(groupOf(progress), () -> List.of(
-                    MetricSample.of(DURATION_MILLIS, "Duration of the last micro-batch in milliseconds.", durationMillis),
-                    MetricSample.of(DURATION_SECONDS, "Duration of the last micro-batch.", durationMillis / 1000.0)));
+            long durationMillis = event.progress().batchDuration();
+            lastDurations.put(event.progress().id(), durationMillis);
+            publish(groupOf(event.progress()), () -> samples(durationMillis, true));
         });
     }
 
     @Override
+    public void onQueryIdle(QueryIdleEvent event) {
+        guarded("onQueryIdle", () -> {
+            long lastMillis = lastDurations.getOrDefault(event.id(), -1L);
+            publish(groupOf(event.id()), () -> samples(lastMillis, false));
+        });
+    }
+
+    private List<MetricSample> samples(long durationMillis, boolean executed) {
+        List<MetricSample> samples = new ArrayList<>();
+        if (durationMillis < 0) {
+            return samples;
+        }
+        samples.add(MetricSample.of(LAST_BATCH_SECONDS, "Duration of the last executed micro-batch, also while the query idles.",
+                durationMillis / 1000.0));
+        if (executed) {
+            if (naming().batchDurationMillis() != null) {
+                samples.add(MetricSample.of(naming().batchDurationMillis(), "Duration of the last micro-batch in milliseconds.", durationMillis));
+            }
+            samples.add(MetricSample.of(naming().batchDurationSeconds(), "Duration of the last executed micro-batch; absent while the query idles.",
+                    durationMillis / 1000.0));
+        }
+        return samples;
+    }
+
+    @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
+        lastDurations.remove(event.id());
         removeOnGracefulStop(event);
+    }
+
+    @Override
+    protected boolean removedWhenStopped() {
+        return true;
     }
 }

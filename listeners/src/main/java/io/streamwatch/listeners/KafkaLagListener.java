@@ -14,12 +14,13 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
 /**
  * The Kafka backlog: for every Kafka source of a query, per partition, the newest offset in the topic
- * minus the offset the query has processed ({@code visits_reader_lag{topic, partition}}), 0 when caught up.
+ * minus the offset the query has processed ({@code streamwatch_kafka_lag_records{topic, partition}}; with the
+ * visits naming {@code visits_reader_lag}), 0 when caught up.
  * Both offsets come from the source's progress (its latest and end offsets); a graceful stop removes them.
  */
 public class KafkaLagListener extends PushingListener {
     public static final String DEFAULT_JOB = BatchDurationListener.DEFAULT_JOB;
-    public static final String LAG = "visits_reader_lag";
+    public static final String LAG = MetricNaming.VISITS.kafkaLag();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public KafkaLagListener(SparkConf conf) {
@@ -31,14 +32,15 @@ public class KafkaLagListener extends PushingListener {
     }
 
     public KafkaLagListener(StreamwatchSettings settings) {
-        super(settings, DEFAULT_JOB);
+        super(settings, settings.naming().queryJob());
     }
 
     @Override
     public void onQueryProgress(QueryProgressEvent event) {
         guarded("onQueryProgress", () -> {
             StreamingQueryProgress progress = event.progress();
-            publish(groupOf(progress), () -> lags(progress));
+            String metric = naming().kafkaLag();
+            publish(groupOf(progress), () -> lags(progress, metric));
         });
     }
 
@@ -47,19 +49,24 @@ public class KafkaLagListener extends PushingListener {
         removeOnGracefulStop(event);
     }
 
-    static List<MetricSample> lags(StreamingQueryProgress progress) {
+    @Override
+    protected boolean removedWhenStopped() {
+        return true;
+    }
+
+    static List<MetricSample> lags(StreamingQueryProgress progress, String metric) {
         List<MetricSample> samples = new ArrayList<>();
         for (SourceProgress source : progress.sources()) {
             String description = source.description();
             if (description != null && description.startsWith("Kafka") && source.endOffset() != null && source.latestOffset() != null) {
-                samples.addAll(lags(source.endOffset(), source.latestOffset()));
+                samples.addAll(lags(source.endOffset(), source.latestOffset(), metric));
             }
         }
         return samples;
     }
 
     /** Offsets as the Kafka source writes them: {"topic": {"0": 12, "1": 7}}. */
-    static List<MetricSample> lags(String endOffsetJson, String latestOffsetJson) {
+    static List<MetricSample> lags(String endOffsetJson, String latestOffsetJson, String metric) {
         JsonNode end = read(endOffsetJson);
         JsonNode latest = read(latestOffsetJson);
         List<MetricSample> samples = new ArrayList<>();
@@ -69,7 +76,7 @@ public class KafkaLagListener extends PushingListener {
                 Map.Entry<String, JsonNode> partition = partitions.next();
                 long processed = end.path(topic.getKey()).path(partition.getKey()).asLong(0);
                 long lag = Math.max(0, partition.getValue().asLong() - processed);
-                samples.add(new MetricSample(LAG, "Kafka offsets not yet processed by the query, per partition.",
+                samples.add(new MetricSample(metric, "Kafka offsets not yet processed by the query, per partition.",
                         Map.of("topic", topic.getKey(), "partition", partition.getKey()), lag));
             }
         }

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PushgatewayPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PushgatewayPublisher.class);
-    private static final Map<String, PushgatewayPublisher> SHARED = new ConcurrentHashMap<>();
+    private static final Map<PushTarget, PushgatewayPublisher> SHARED = new ConcurrentHashMap<>();
     static final int MAX_PENDING = 10_000;
     private static final Duration FIRST_RETRY = Duration.ofMillis(250);
     private static final Duration LAST_RETRY = Duration.ofSeconds(15);
@@ -43,11 +44,22 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private record Key(PushGroup group, String part) {
     }
 
-    /** A snapshot to push, or (snapshot null) the removal of the part. */
-    private record Pending(long sequence, Supplier<Collection<MetricSample>> snapshot) {
+    /**
+     * A snapshot to push, computed on the sender ({@code snapshot}) or elsewhere ({@code computing}, waited for
+     * without blocking the sender), or, both null, the removal of the part.
+     */
+    private record Pending(long sequence, Supplier<? extends Collection<MetricSample>> snapshot,
+                           CompletableFuture<? extends Collection<MetricSample>> computing) {
+        boolean isReady() {
+            return computing == null || computing.isDone();
+        }
+
+        boolean isRemoval() {
+            return snapshot == null && computing == null;
+        }
     }
 
-    private final String address;
+    private final PushTarget target;
     private final String printableAddress;
     private final PushGateway pushGateway;
     private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
@@ -61,26 +73,42 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private volatile long outageSince = -1;
     private volatile long deliveredPushes;
     private volatile long outages;
+    private volatile long droppedSnapshots;
+    /** Sequences of dropped snapshots not yet reported by a flush. */
+    private final java.util.concurrent.ConcurrentSkipListSet<Long> droppedSequences = new java.util.concurrent.ConcurrentSkipListSet<>();
+    private final AtomicLong flushedUpTo = new AtomicLong();
+    private final Map<PushGroup, java.util.Set<String>> dropWarnings = new ConcurrentHashMap<>();
 
     /**
-     * @param address the Pushgateway as {@code host:port} or {@code http(s)://host:port[/path]}
+     * @param address the Pushgateway as {@code host:port} or {@code http(s)://[user:password@]host:port[/path]}
+     * @throws IllegalArgumentException when it is not one (the message holds no credentials)
      */
     public PushgatewayPublisher(String address) {
-        this.address = address;
-        this.printableAddress = redactedAddress(address);
-        this.pushGateway = newPushGateway(address);
+        this(PushTarget.parse(address));
+    }
+
+    public PushgatewayPublisher(PushTarget target) {
+        this.target = target;
+        this.printableAddress = target.toString();
+        this.pushGateway = newPushGateway(target);
         this.sender = new Thread(this::sendLoop, "streamwatch-pushgateway-sender");
         sender.setDaemon(true);
         sender.start();
     }
 
-    /** One publisher (one sender thread) per address and JVM, shared by every listener and job in it. */
-    public static PushgatewayPublisher shared(String address) {
-        return SHARED.computeIfAbsent(address, PushgatewayPublisher::new);
+    /** One publisher (one sender thread) per target and JVM, shared by every listener and job in it. */
+    public static PushgatewayPublisher shared(PushTarget target) {
+        return SHARED.computeIfAbsent(target, PushgatewayPublisher::new);
     }
 
+    /** {@link #shared(PushTarget)} for an address; throws IllegalArgumentException (no credentials in it) when it is not one. */
+    public static PushgatewayPublisher shared(String address) {
+        return shared(PushTarget.parse(address));
+    }
+
+    /** The address without credentials. */
     public String address() {
-        return address;
+        return printableAddress;
     }
 
     /** Publishes a group that has a single publisher. */
@@ -93,12 +121,22 @@ public final class PushgatewayPublisher implements AutoCloseable {
      * thread, so it may read files or tables; if it throws, that snapshot is dropped with a warning.
      */
     public void publish(PushGroup group, String part, Supplier<Collection<MetricSample>> snapshot) {
-        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), snapshot));
+        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), snapshot, null));
+    }
+
+    /**
+     * Replaces the part's snapshot with one being computed elsewhere (e.g. reading a Delta log on a thread of
+     * its own), so that slow reads never delay the pushes of other groups; it is pushed once complete, and
+     * {@link #flush} waits for it like for any other.
+     */
+    public void publish(PushGroup group, String part, CompletableFuture<? extends Collection<MetricSample>> computing) {
+        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), null, computing));
+        computing.whenComplete((samples, failure) -> wake.release());
     }
 
     /** Removes the part's series; the group goes from the Pushgateway with its last part. Never blocks. */
     public void remove(PushGroup group, String part) {
-        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), null));
+        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), null, null));
     }
 
     /** Removes a group that has a single publisher. */
@@ -121,10 +159,12 @@ public final class PushgatewayPublisher implements AutoCloseable {
     /**
      * Waits until everything published before this call has been delivered, or the timeout passes.
      *
-     * @return whether all of it was delivered
+     * @return whether all of it was delivered: false on a timeout (an outage, refused credentials) and when a
+     *     snapshot published since the previous flush was refused by the Pushgateway or could not be computed
      */
     public boolean flush(Duration timeout) {
         long upTo = sequence.get();
+        long since = flushedUpTo.getAndAccumulate(upTo, Math::max);
         long deadline = System.nanoTime() + timeout.toNanos();
         wake.release();
         synchronized (delivered) {
@@ -140,7 +180,9 @@ public final class PushgatewayPublisher implements AutoCloseable {
                     return false;
                 }
             }
-            return true;
+            boolean nothingDropped = droppedSequences.subSet(since, false, upTo, true).isEmpty();
+            droppedSequences.headSet(upTo, true).clear();
+            return nothingDropped;
         }
     }
 
@@ -159,12 +201,21 @@ public final class PushgatewayPublisher implements AutoCloseable {
         return deliveredPushes;
     }
 
+    /** How many snapshots were dropped: refused by the Pushgateway (4xx) or failing to compute. */
+    public long droppedSnapshots() {
+        return droppedSnapshots;
+    }
+
+    /**
+     * The sender: waits for work, or during an outage for the backoff to pass (a publish does not cut it short,
+     * so a busy job cannot turn an outage into a retry storm). Nothing a snapshot or a push throws stops it.
+     */
     private void sendLoop() {
         Duration backoff = FIRST_RETRY;
         while (!closed) {
             try {
                 if (outageSince >= 0) {
-                    wake.tryAcquire(backoff.toMillis(), TimeUnit.MILLISECONDS);
+                    Thread.sleep(backoff.toMillis());
                 } else {
                     wake.acquire();
                 }
@@ -172,46 +223,69 @@ public final class PushgatewayPublisher implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            boolean allDelivered = sendPending();
-            backoff = allDelivered ? FIRST_RETRY : min(backoff.multipliedBy(2), LAST_RETRY);
+            boolean reached;
+            try {
+                reached = sendPending();
+            } catch (Throwable t) {
+                LOG.warn("Pushgateway {}: unexpected failure while pushing; going on: {}", printableAddress, t.toString());
+                reached = false;
+            }
+            backoff = reached ? FIRST_RETRY : min(backoff.multipliedBy(2), LAST_RETRY);
         }
     }
 
-    /** One round over the waiting groups; false when the Pushgateway could not be reached. */
+    /** One round over the waiting groups; false when the Pushgateway could not be reached or refused our credentials. */
     private boolean sendPending() {
         Map<PushGroup, Map<Key, Pending>> byGroup = new LinkedHashMap<>();
-        pending.forEach((key, next) -> byGroup.computeIfAbsent(key.group(), g -> new LinkedHashMap<>()).put(key, next));
+        pending.forEach((key, next) -> {
+            if (next.isReady()) {
+                byGroup.computeIfAbsent(key.group(), g -> new LinkedHashMap<>()).put(key, next);
+            }
+        });
         for (Map.Entry<PushGroup, Map<Key, Pending>> entry : byGroup.entrySet()) {
             PushGroup group = entry.getKey();
             Map<String, Collection<MetricSample>> parts = new LinkedHashMap<>(pushed.getOrDefault(group, Map.of()));
-            entry.getValue().forEach((key, next) -> applyTo(parts, key, next));
+            boolean computed = true;
+            for (Map.Entry<Key, Pending> part : entry.getValue().entrySet()) {
+                computed &= applyTo(parts, part.getKey(), part.getValue());
+            }
             try {
                 pushWhole(group, parts);
+                deliveredPushes++;
+                if (computed) {
+                    dropWarnings.remove(group);
+                }
             } catch (IOException e) {
-                if (!isRefusal(e)) {
-                    onOutage(e);
+                int status = statusOf(e);
+                if (status < 0 || status == 401 || status == 403 || status == 408 || status == 429 || status >= 500) {
+                    onOutage(status);
                     return false;
                 }
-                LOG.warn("Pushgateway {} refused the metrics of {}; skipping this snapshot: {}",
-                        printableAddress, group, e.getMessage());
+                entry.getValue().values().forEach(this::dropped);
+                warnDropped(group, "refused the metrics of {} (HTTP " + status + ")", printableAddress, group);
+            } catch (RuntimeException | Error e) {
+                entry.getValue().values().forEach(this::dropped);
+                warnDropped(group, "the metrics of {} cannot be pushed: " + e, printableAddress, group);
             }
-            entry.getValue().forEach(pending::remove);
-            deliveredPushes++;
+            entry.getValue().forEach(pending::remove); // only if not replaced meanwhile
             onDelivered();
         }
         return true;
     }
 
-    private void applyTo(Map<String, Collection<MetricSample>> parts, Key key, Pending next) {
-        if (next.snapshot() == null) {
+    /** Puts the part's newest snapshot into the group's parts; false when it could not be computed. */
+    private boolean applyTo(Map<String, Collection<MetricSample>> parts, Key key, Pending next) {
+        if (next.isRemoval()) {
             parts.remove(key.part());
-            return;
+            return true;
         }
         try {
-            parts.put(key.part(), List.copyOf(next.snapshot().get()));
-        } catch (RuntimeException e) {
-            LOG.warn("Pushgateway {}: cannot compute the metrics of {}; skipping this snapshot: {}",
-                    printableAddress, key.group(), e.toString());
+            parts.put(key.part(), List.copyOf(next.snapshot() != null ? next.snapshot().get() : next.computing().join()));
+            return true;
+        } catch (RuntimeException | Error e) {
+            dropped(next);
+            warnDropped(key.group(), "cannot compute the metrics of {}: " + e, printableAddress, key.group());
+            return false;
         }
     }
 
@@ -229,17 +303,35 @@ public final class PushgatewayPublisher implements AutoCloseable {
         pushed.put(group, parts);
     }
 
-    /** A 4xx answer: the Pushgateway is up but will never take this snapshot, so retrying is pointless. */
-    private static boolean isRefusal(IOException e) {
-        return e.getMessage() != null && e.getMessage().matches("(?s).* was 4\\d\\d.*");
+    private void dropped(Pending snapshot) {
+        droppedSnapshots++;
+        droppedSequences.add(snapshot.sequence());
     }
 
-    private void onOutage(IOException e) {
+    /** Warns about a dropped snapshot once per group and kind of failure, until the group is delivered again. */
+    private void warnDropped(PushGroup group, String why, Object... arguments) {
+        if (dropWarnings.computeIfAbsent(group, g -> ConcurrentHashMap.newKeySet()).add(why)) {
+            LOG.warn("Pushgateway {}: " + why + "; skipping this snapshot (warned once until it recovers)", arguments);
+        }
+    }
+
+    /** The HTTP status of a failed push (the client's message: "Response code from URL was 400, ..."), -1 if none came. */
+    private static int statusOf(IOException e) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" was (\\d{3})").matcher(String.valueOf(e.getMessage()));
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    private void onOutage(int status) {
         if (outageSince < 0) {
             outageSince = System.nanoTime();
             outages++;
-            LOG.warn("Pushgateway {} unreachable ({}); keeping the newest values and retrying until it is back",
-                    printableAddress, e.getMessage());
+            String why = switch (status) {
+                case -1 -> "unreachable";
+                case 401, 403 -> "refuses our credentials (HTTP " + status + ")";
+                default -> "answers HTTP " + status;
+            };
+            LOG.warn("Pushgateway {} {}; keeping the newest values and retrying with backoff until it takes them",
+                    printableAddress, why);
         }
     }
 
@@ -254,38 +346,39 @@ public final class PushgatewayPublisher implements AutoCloseable {
         }
     }
 
+    /** The samples as gauges; one metric's samples must share their label names (else IllegalArgumentException). */
     private static CollectorRegistry registryOf(Collection<MetricSample> samples) {
         CollectorRegistry registry = new CollectorRegistry();
         Map<String, Gauge> gauges = new LinkedHashMap<>();
+        Map<String, List<String>> labelNamesOf = new HashMap<>();
         for (MetricSample sample : samples) {
-            String[] labelNames = sample.labels().keySet().stream().sorted().toArray(String[]::new);
+            List<String> labelNames = sample.labels().keySet().stream().sorted().toList();
+            List<String> known = labelNamesOf.putIfAbsent(sample.name(), labelNames);
+            if (known != null && !known.equals(labelNames)) {
+                throw new IllegalArgumentException("metric " + sample.name() + " has samples with label names " + known + " and " + labelNames);
+            }
             Gauge gauge = gauges.computeIfAbsent(sample.name(), name -> Gauge.build(name, sample.help())
-                    .labelNames(labelNames).register(registry));
-            String[] labelValues = java.util.Arrays.stream(labelNames).map(sample.labels()::get).toArray(String[]::new);
-            gauge.labels(labelValues).set(sample.value());
+                    .labelNames(labelNames.toArray(String[]::new)).register(registry));
+            gauge.labels(labelNames.stream().map(sample.labels()::get).toArray(String[]::new)).set(sample.value());
         }
         return registry;
     }
 
-    private static PushGateway newPushGateway(String address) {
-        try {
-            URL url = new URL(address.contains("://") ? address : "http://" + address);
-            PushGateway gateway = new PushGateway(url);
-            gateway.setConnectionFactory(target -> {
-                HttpURLConnection connection = (HttpURLConnection) new URL(target).openConnection();
-                connection.setConnectTimeout(2_000);
-                connection.setReadTimeout(10_000);
-                return connection;
-            });
-            return gateway;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("invalid Pushgateway address: " + redactedAddress(address), e);
-        }
+    private static PushGateway newPushGateway(PushTarget target) {
+        PushGateway gateway = new PushGateway(target.url());
+        gateway.setConnectionFactory(url -> {
+            HttpURLConnection connection = (HttpURLConnection) new URL(url).openConnection();
+            connection.setConnectTimeout(2_000);
+            connection.setReadTimeout(10_000);
+            target.authorization().ifPresent(value -> connection.setRequestProperty("Authorization", value));
+            return connection;
+        });
+        return gateway;
     }
 
     /** The address without credentials, for logs. */
     public static String redactedAddress(String address) {
-        return address.replaceAll("//[^/@]*@", "//***@");
+        return PushTarget.redacted(address);
     }
 
     private static Duration min(Duration a, Duration b) {
@@ -296,6 +389,6 @@ public final class PushgatewayPublisher implements AutoCloseable {
     public void close() {
         closed = true;
         sender.interrupt();
-        SHARED.remove(address, this);
+        SHARED.remove(target, this);
     }
 }

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
@@ -17,54 +18,107 @@ import scala.runtime.BoxedUnit;
 
 /**
  * The common ground of streamwatch's listeners: the settings, a shared non-blocking publisher, one
- * Pushgateway group per query ({@code job} plus {@code query}) in which each listener owns its metrics, and
- * callbacks that never throw.
+ * Pushgateway group per query in which each listener owns its metrics, and callbacks that never throw.
+ *
+ * <p>A query's group is {@code job}, {@code query} (its name, or its id when it has none) and {@code query_id}
+ * (the id Spark keeps in the checkpoint): two JVMs running queries of one name on different checkpoints never
+ * overwrite or erase each other's series, while a restart of a checkpoint replaces its own.
+ *
+ * <p>Series that mean "this query is running" ({@link #removedWhenStopped()}) go away when the query stops
+ * gracefully and when the JVM shuts down without a crash (SIGTERM on a redeploy): their removal is delivered by
+ * the exit flush, before the JVM ends.
  */
 public abstract class PushingListener extends StreamingQueryListener {
     private static final Logger LOG = LoggerFactory.getLogger(PushingListener.class);
+    /** Before the SparkContext stops (priority 50): the queries still run, and what they leave is removed. */
+    private static final int REMOVE_ON_EXIT_PRIORITY = 60;
     /** After the SparkContext has stopped (priority 50) and delivered its last events, before temp dirs go (25). */
     private static final int FLUSH_ON_EXIT_PRIORITY = 40;
     private static final Set<PushgatewayPublisher> FLUSHED_ON_EXIT = ConcurrentHashMap.newKeySet();
+    /** The listeners whose series a JVM shutdown removes; weak, so that detached listeners can go. */
+    private static final Set<PushingListener> LIVE = java.util.Collections.synchronizedSet(
+            java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+    private static final Object EXIT_HOOK = new Object();
+    private static volatile boolean exitHookInstalled;
 
     private final String job;
+    private final MetricNaming naming;
+    private final Duration heartbeatInterval;
     private final Optional<PushgatewayPublisher> publisher;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
-    private final Map<java.util.UUID, String> queryNames = new ConcurrentHashMap<>();
+    /** The running queries this listener has seen start, and their groups. */
+    private final Map<UUID, PushGroup> running = new ConcurrentHashMap<>();
 
     protected PushingListener(StreamwatchSettings settings, String defaultJob) {
+        this.naming = settings.naming();
         this.job = settings.jobOr(defaultJob);
-        this.publisher = settings.pushgatewayAddress().map(PushgatewayPublisher::shared);
-        if (publisher.isEmpty()) {
-            LOG.warn("{}: {} is not set; this listener pushes nothing", getClass().getSimpleName(),
-                    StreamwatchSettings.PUSHGATEWAY_ADDRESS);
-        }
+        this.heartbeatInterval = settings.heartbeatInterval();
+        this.publisher = publisherOf(settings);
         publisher.ifPresent(p -> flushOnExit(p, settings.flushTimeout()));
+        if (publisher.isPresent() && removedWhenStopped()) {
+            LIVE.add(this);
+            installExitHook();
+        }
+    }
+
+    private Optional<PushgatewayPublisher> publisherOf(StreamwatchSettings settings) {
+        if (settings.pushgateway().isEmpty()) {
+            LOG.warn("{}: {} is not set or not valid; this listener pushes nothing", getClass().getSimpleName(),
+                    StreamwatchSettings.PUSHGATEWAY_ADDRESS);
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(PushgatewayPublisher.shared(settings.pushgateway().get()));
+        } catch (RuntimeException | Error e) {
+            LOG.warn("{}: cannot push to {} ({}); this listener pushes nothing", getClass().getSimpleName(),
+                    settings.pushgateway().get(), e.getClass().getSimpleName());
+            return Optional.empty();
+        }
     }
 
     public String job() {
         return job;
     }
 
-    /** The group of a query: its name, or its id when it has none. */
-    protected PushGroup groupOf(String queryName, java.util.UUID queryId) {
-        return new PushGroup(job, Map.of("query", queryName == null || queryName.isBlank() ? queryId.toString() : queryName));
+    protected MetricNaming naming() {
+        return naming;
+    }
+
+    protected Duration heartbeatInterval() {
+        return heartbeatInterval;
+    }
+
+    /** The group of a query: job, its name (or id when it has none) and its id. */
+    protected PushGroup groupOf(String queryName, UUID queryId) {
+        return new PushGroup(job, Map.of(
+                "query", queryName == null || queryName.isBlank() ? queryId.toString() : queryName,
+                "query_id", queryId.toString()));
     }
 
     protected PushGroup groupOf(StreamingQueryProgress progress) {
         return groupOf(progress.name(), progress.id());
     }
 
-    protected PushGroup groupOf(QueryTerminatedEvent event) {
-        return groupOf(queryNames.remove(event.id()), event.id());
+    /** The group of a running query known by its id alone (idle events carry no name). */
+    protected PushGroup groupOf(UUID queryId) {
+        PushGroup group = running.get(queryId);
+        return group != null ? group : groupOf(null, queryId);
     }
 
-    protected PushGroup groupOf(QueryStartedEvent event) {
-        return groupOf(event.name(), event.id());
+    /** The group of a terminated query; it is no longer running. */
+    protected PushGroup groupOf(QueryTerminatedEvent event) {
+        PushGroup group = running.remove(event.id());
+        return group != null ? group : groupOf(null, event.id());
     }
 
     /** Replaces this listener's part of the group: its own metrics, beside those of the query's other listeners. */
     protected final void publish(PushGroup group, Supplier<Collection<MetricSample>> snapshot) {
         publisher.ifPresent(p -> p.publish(group, part(), snapshot));
+    }
+
+    /** Like {@link #publish}, for metrics computed on a thread of the listener's own (e.g. reading a Delta log). */
+    protected final void publish(PushGroup group, java.util.concurrent.CompletableFuture<? extends Collection<MetricSample>> computing) {
+        publisher.ifPresent(p -> p.publish(group, part(), computing));
     }
 
     /** Removes this listener's metrics from the group (the group goes with its last listener's). */
@@ -87,14 +141,10 @@ public abstract class PushingListener extends StreamingQueryListener {
         }
     }
 
-    /**
-     * Remembers the query's name (the termination event has none). Listeners that override this call super.
-     */
+    /** Remembers the query's group (the termination event has no name). Listeners that override this call super. */
     @Override
     public void onQueryStarted(QueryStartedEvent event) {
-        if (event.name() != null) {
-            queryNames.put(event.id(), event.name());
-        }
+        guarded("onQueryStarted", () -> running.put(event.id(), groupOf(event.name(), event.id())));
     }
 
     @Override
@@ -105,13 +155,52 @@ public abstract class PushingListener extends StreamingQueryListener {
     public void onQueryTerminated(QueryTerminatedEvent event) {
     }
 
+    /** Whether this listener's series mean "the query is running", so that a deliberate stop removes them. */
+    protected boolean removedWhenStopped() {
+        return false;
+    }
+
     /** For listeners whose series mean "this query is running": a graceful stop removes them. */
     protected final void removeOnGracefulStop(QueryTerminatedEvent event) {
         guarded("onQueryTerminated", () -> {
+            PushGroup group = groupOf(event);
             if (event.exception().isEmpty()) {
-                remove(groupOf(event));
+                remove(group);
             }
         });
+    }
+
+    /**
+     * The JVM is shutting down without a crash (SIGTERM, the end of {@code main}) while these queries still run:
+     * removes this listener's series of each. Listeners with threads of their own stop them first.
+     */
+    protected void onJvmShutdown(Map<UUID, PushGroup> stillRunning) {
+        stillRunning.values().forEach(this::remove);
+    }
+
+    private static void installExitHook() {
+        if (exitHookInstalled) {
+            return;
+        }
+        synchronized (EXIT_HOOK) {
+            if (exitHookInstalled) {
+                return;
+            }
+            ShutdownHookManager.addShutdownHook(REMOVE_ON_EXIT_PRIORITY, new AbstractFunction0<BoxedUnit>() {
+                @Override
+                public BoxedUnit apply() {
+                    java.util.List<PushingListener> listeners;
+                    synchronized (LIVE) {
+                        listeners = java.util.List.copyOf(LIVE);
+                    }
+                    for (PushingListener listener : listeners) {
+                        listener.guarded("onJvmShutdown", () -> listener.onJvmShutdown(Map.copyOf(listener.running)));
+                    }
+                    return BoxedUnit.UNIT;
+                }
+            });
+            exitHookInstalled = true;
+        }
     }
 
     private static void flushOnExit(PushgatewayPublisher publisher, Duration timeout) {
@@ -122,8 +211,7 @@ public abstract class PushingListener extends StreamingQueryListener {
             @Override
             public BoxedUnit apply() {
                 if (!publisher.flush(timeout)) {
-                    LOG.warn("Pushgateway {}: the last values were not delivered within {}",
-                            PushgatewayPublisher.redactedAddress(publisher.address()), timeout);
+                    LOG.warn("Pushgateway {}: the last values were not delivered within {}", publisher.address(), timeout);
                 }
                 return BoxedUnit.UNIT;
             }

@@ -1,6 +1,5 @@
 package io.streamwatch.listeners;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +24,9 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * a graceful stop removes the series, leaving nothing that looks alive.
  *
  * <p>Callbacks only update in-memory state; a daemon thread polls the query's status (in memory) twice a
- * second and pushes every {@code spark.streamwatch.heartbeat.interval} and when a batch starts or ends.
+ * second and pushes every {@code spark.streamwatch.heartbeat.interval} and when a batch starts or ends. It finds
+ * the query in whichever session started it ({@code spark.newSession()} too). Once the query has terminated, a
+ * tick that raced the termination never publishes again.
  */
 public class QueryHealthListener extends PushingListener {
     public static final String DEFAULT_JOB = BatchDurationListener.DEFAULT_JOB;
@@ -42,6 +43,8 @@ public class QueryHealthListener extends PushingListener {
         volatile long batchStartMillis = -1;
         volatile double lastProgressSeconds = Double.NaN;
         volatile long lastPushMillis;
+        /** Set, under the lock of this object, when the query terminates: no heartbeat publishes after it. */
+        boolean ended;
         ScheduledFuture<?> ticker;
 
         Tracked(UUID id, PushGroup group) {
@@ -50,7 +53,6 @@ public class QueryHealthListener extends PushingListener {
         }
     }
 
-    private final Duration heartbeatInterval;
     private final Map<UUID, Tracked> queries = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService heartbeat;
 
@@ -63,15 +65,14 @@ public class QueryHealthListener extends PushingListener {
     }
 
     public QueryHealthListener(StreamwatchSettings settings) {
-        super(settings, DEFAULT_JOB);
-        this.heartbeatInterval = settings.heartbeatInterval();
+        super(settings, settings.naming().queryJob());
     }
 
     @Override
     public void onQueryStarted(QueryStartedEvent event) {
         super.onQueryStarted(event);
         guarded("onQueryStarted", () -> {
-            Tracked query = new Tracked(event.id(), groupOf(event));
+            Tracked query = new Tracked(event.id(), groupOf(event.id()));
             queries.put(event.id(), query);
             query.ticker = heartbeat().scheduleAtFixedRate(() -> tick(query), 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
         });
@@ -93,19 +94,45 @@ public class QueryHealthListener extends PushingListener {
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
         guarded("onQueryTerminated", () -> {
-            Tracked query = queries.remove(event.id());
-            PushGroup group = query != null ? query.group : groupOf(event);
-            if (query != null && query.ticker != null) {
-                query.ticker.cancel(false);
-            }
-            if (event.exception().isDefined()) {
-                double lastProgress = query != null ? query.lastProgressSeconds : Double.NaN;
-                String exception = exceptionClass(event.exception().get());
-                publish(group, () -> samples(0, 0, lastProgress, exception));
-            } else {
-                remove(group);
-            }
+            PushGroup group = groupOf(event);
+            Tracked query = stopHeartbeat(event.id());
+            String exception = event.exception().isDefined() ? exceptionClass(event.exception().get()) : null;
+            end(group, exception, query == null ? Double.NaN : query.lastProgressSeconds);
         });
+    }
+
+    /** Stops the query's heartbeat: a tick running meanwhile publishes before this returns, never after. */
+    private Tracked stopHeartbeat(UUID id) {
+        Tracked query = queries.remove(id);
+        if (query != null) {
+            synchronized (query) {
+                query.ended = true;
+                if (query.ticker != null) {
+                    query.ticker.cancel(false);
+                }
+            }
+        }
+        return query;
+    }
+
+    /** A failed query says so ({@code up 0} and why); one stopped on purpose leaves nothing. */
+    private void end(PushGroup group, String exception, double lastProgress) {
+        if (exception != null) {
+            publish(group, () -> samples(0, 0, lastProgress, exception));
+        } else {
+            remove(group);
+        }
+    }
+
+    @Override
+    protected boolean removedWhenStopped() {
+        return true;
+    }
+
+    @Override
+    protected void onJvmShutdown(Map<UUID, PushGroup> stillRunning) {
+        stillRunning.keySet().forEach(this::stopHeartbeat);
+        super.onJvmShutdown(stillRunning);
     }
 
     /** Runs on the heartbeat thread: notices a batch starting from the query's in-memory status. */
@@ -122,7 +149,7 @@ public class QueryHealthListener extends PushingListener {
             } else if (!active) {
                 query.batchStartMillis = -1;
             }
-            push(query, changed || System.currentTimeMillis() - query.lastPushMillis >= heartbeatInterval.toMillis());
+            push(query, changed || System.currentTimeMillis() - query.lastPushMillis >= heartbeatInterval().toMillis());
         });
     }
 
@@ -130,12 +157,17 @@ public class QueryHealthListener extends PushingListener {
         if (!due) {
             return;
         }
-        long now = System.currentTimeMillis();
-        query.lastPushMillis = now;
-        long batchStart = query.batchStartMillis;
-        double runningSeconds = batchStart < 0 ? 0 : (now - batchStart) / 1000.0;
-        double lastProgress = query.lastProgressSeconds;
-        publish(query.group, () -> samples(1, runningSeconds, lastProgress, null));
+        synchronized (query) {
+            if (query.ended) {
+                return;
+            }
+            long now = System.currentTimeMillis();
+            query.lastPushMillis = now;
+            long batchStart = query.batchStartMillis;
+            double runningSeconds = batchStart < 0 ? 0 : (now - batchStart) / 1000.0;
+            double lastProgress = query.lastProgressSeconds;
+            publish(query.group, () -> samples(1, runningSeconds, lastProgress, null));
+        }
     }
 
     private static List<MetricSample> samples(int up, double runningSeconds, double lastProgressSeconds, String exception) {
@@ -160,9 +192,21 @@ public class QueryHealthListener extends PushingListener {
         return simple.matches("[A-Za-z0-9_$]{1,100}") ? simple : "unknown";
     }
 
+    /**
+     * The running query of that id, in any session of the application: Spark keeps every session's active
+     * queries in the shared state (a query of {@code spark.newSession()} is not in the default session's
+     * {@code streams()}).
+     */
     private static StreamingQuery find(UUID id) {
-        scala.Option<SparkSession> session = SparkSession.getDefaultSession();
-        return session.isDefined() ? session.get().streams().get(id) : null;
+        scala.Option<SparkSession> session = SparkSession.getActiveSession();
+        if (session.isEmpty()) {
+            session = SparkSession.getDefaultSession();
+        }
+        if (session.isEmpty()) {
+            return null;
+        }
+        StreamingQuery query = session.get().sharedState().activeStreamingQueries().get(id);
+        return query != null ? query : session.get().streams().get(id);
     }
 
     private ScheduledExecutorService heartbeat() {

@@ -4,6 +4,13 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -12,20 +19,41 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
 /**
  * Pushes, for every Delta source of a streaming query, the last table version the query has fully processed
- * ({@code visits_reader_version}) and how far it is behind the table: in versions
- * ({@code visits_reader_lag_versions}) and in seconds of commit time ({@code visits_reader_lag_seconds}),
- * both 0 once it has caught up.
+ * ({@code streamwatch_delta_reader_version}; visits naming: {@code visits_reader_version}) and how far it is
+ * behind the table: in versions ({@code ..._lag_versions}) and in seconds ({@code ..._lag_seconds}): how long
+ * the oldest commit the query has not processed has been waiting (now minus its commit time), 0 once it has
+ * caught up. The way kafka-lag-exporter means time lag: one fresh commit of an hourly writer is seconds
+ * behind, not an hour.
  *
- * <p>Attach by configuration alone ({@code spark.sql.streaming.streamingQueryListeners} plus
- * {@code spark.streamwatch.pushgateway.address}) or in code. The callback only hands the progress over;
- * reading the Delta log (with the Hadoop FileSystem, see {@link DeltaCommits}) and pushing happen on the
- * publisher's thread.
+ * <p>The callbacks only hand the progress over. Reading the Delta log (with the Hadoop FileSystem and the
+ * query's session's Hadoop configuration, see {@link DeltaCommits}) runs on a thread of this listener's own,
+ * never on the publisher's, so a slow object store delays no heartbeat. While the query runs, the lag is
+ * refreshed every {@code spark.streamwatch.heartbeat.interval} too, so it keeps growing while the query idles
+ * or stalls. A stopped query's values stay as it left them (writer minus reader is its lag then).
  */
 public class ReaderVersionListener extends PushingListener {
-    public static final String DEFAULT_JOB = "visits_reader";
-    public static final String READER_VERSION = "visits_reader_version";
-    public static final String LAG_VERSIONS = "visits_reader_lag_versions";
-    public static final String LAG_SECONDS = "visits_reader_lag_seconds";
+    public static final String DEFAULT_JOB = MetricNaming.VISITS.readerJob();
+    public static final String READER_VERSION = MetricNaming.VISITS.readerVersion();
+    public static final String LAG_VERSIONS = MetricNaming.VISITS.readerLagVersions();
+    public static final String LAG_SECONDS = MetricNaming.VISITS.readerLagSeconds();
+
+    /** One running query as the reader sees it. */
+    private static final class Reader {
+        final PushGroup group;
+        final Configuration hadoopConf;
+        volatile StreamingQueryProgress progress;
+        final AtomicBoolean refreshing = new AtomicBoolean();
+
+        Reader(PushGroup group, Configuration hadoopConf) {
+            this.group = group;
+            this.hadoopConf = hadoopConf;
+        }
+    }
+
+    private final Map<UUID, Reader> readers = new ConcurrentHashMap<>();
+    /** Per table location, kept so that each lookup starts where the last one ended. */
+    private final Map<String, DeltaCommits> tables = new ConcurrentHashMap<>();
+    private volatile ScheduledExecutorService logReader;
 
     /** Used by Spark when attached through {@code spark.sql.streaming.streamingQueryListeners}. */
     public ReaderVersionListener(SparkConf conf) {
@@ -36,52 +64,125 @@ public class ReaderVersionListener extends PushingListener {
         this(StreamwatchSettings.fromSparkEnv());
     }
 
-    private volatile Configuration hadoopConf;
-
     public ReaderVersionListener(StreamwatchSettings settings) {
-        super(settings, DEFAULT_JOB);
+        super(settings, settings.naming().readerJob());
+    }
+
+    @Override
+    public void onQueryStarted(QueryStartedEvent event) {
+        super.onQueryStarted(event);
+        guarded("onQueryStarted", () -> readerOf(event.id()));
     }
 
     @Override
     public void onQueryProgress(QueryProgressEvent event) {
         guarded("onQueryProgress", () -> {
-            StreamingQueryProgress progress = event.progress();
-            Configuration hadoopConf = hadoopConf();
-            publish(groupOf(progress), () -> snapshot(progress, hadoopConf));
+            Reader reader = readerOf(event.progress().id());
+            reader.progress = event.progress();
+            refresh(reader);
         });
     }
 
-    private static Collection<MetricSample> snapshot(StreamingQueryProgress progress, Configuration hadoopConf) {
+    @Override
+    public void onQueryIdle(QueryIdleEvent event) {
+        guarded("onQueryIdle", () -> {
+            Reader reader = readers.get(event.id());
+            if (reader != null && reader.refreshing.compareAndSet(false, true)) {
+                refresh(reader);
+            }
+        });
+    }
+
+    @Override
+    public void onQueryTerminated(QueryTerminatedEvent event) {
+        guarded("onQueryTerminated", () -> {
+            groupOf(event);
+            readers.remove(event.id());
+        });
+    }
+
+    /** Called on Spark's threads: captures the session's Hadoop configuration (a copy, no I/O) once per query. */
+    private Reader readerOf(UUID queryId) {
+        return readers.computeIfAbsent(queryId, id -> {
+            logReader();
+            return new Reader(groupOf(id), sessionHadoopConf());
+        });
+    }
+
+    /** Publishes the lag as the log reader will compute it; the callback returns at once. */
+    private void refresh(Reader reader) {
+        StreamingQueryProgress progress = reader.progress;
+        if (progress == null) {
+            reader.refreshing.set(false);
+            return;
+        }
+        CompletableFuture<Collection<MetricSample>> samples = CompletableFuture.supplyAsync(() -> {
+            try {
+                return snapshot(progress, reader.hadoopConf, System.currentTimeMillis());
+            } finally {
+                reader.refreshing.set(false);
+            }
+        }, logReader());
+        publish(reader.group, samples);
+    }
+
+    /** Every heartbeat interval: the lag in seconds grows while nothing new is processed. */
+    private void refreshAll() {
+        for (Reader reader : readers.values()) {
+            if (reader.refreshing.compareAndSet(false, true)) {
+                guarded("refresh", () -> refresh(reader));
+            }
+        }
+    }
+
+    private Collection<MetricSample> snapshot(StreamingQueryProgress progress, Configuration hadoopConf, long nowMillis) {
         List<MetricSample> samples = new ArrayList<>();
         for (SourceProgress source : progress.sources()) {
-            DeltaSourceProgress.of(source).ifPresent(delta -> samples.addAll(samplesOf(delta, hadoopConf)));
+            DeltaSourceProgress.of(source).ifPresent(delta -> samples.addAll(samplesOf(delta, hadoopConf, nowMillis)));
         }
         return samples;
     }
 
-    private static List<MetricSample> samplesOf(DeltaSourceProgress delta, Configuration hadoopConf) {
+    private List<MetricSample> samplesOf(DeltaSourceProgress delta, Configuration hadoopConf, long nowMillis) {
         Map<String, String> table = Map.of("table", delta.tableLocation());
-        DeltaCommits commits = DeltaCommits.at(delta.tableLocation(), hadoopConf);
+        DeltaCommits commits = tables.computeIfAbsent(delta.tableLocation(), location -> DeltaCommits.at(location, hadoopConf));
         DeltaCommits.Commit newest = commits.newest();
         long processed = delta.processedVersion();
         long lagVersions = Math.max(0, newest.version() - processed);
         double lagSeconds = lagVersions == 0 ? 0
-                : Math.max(0, newest.timestampMillis() - commits.commitTimeMillis(Math.max(processed, 0))) / 1000.0;
+                : Math.max(0, nowMillis - commits.commitTimeMillis(Math.max(processed + 1, 0))) / 1000.0;
+        MetricNaming names = naming();
         return List.of(
-                new MetricSample(READER_VERSION, "Last Delta table version the query has fully processed.", table, processed),
-                new MetricSample(LAG_VERSIONS, "Table versions committed but not yet processed by the query.", table, lagVersions),
-                new MetricSample(LAG_SECONDS, "Commit time of the newest table version minus that of the newest processed one.",
+                new MetricSample(names.readerVersion(), "Last Delta table version the query has fully processed.", table, processed),
+                new MetricSample(names.readerLagVersions(), "Table versions committed but not yet processed by the query.", table, lagVersions),
+                new MetricSample(names.readerLagSeconds(), "How long the oldest commit not yet processed by the query has been waiting; 0 when caught up.",
                         table, lagSeconds));
     }
 
-    /** The application's Hadoop configuration, looked up once (a reference, no I/O). */
-    private Configuration hadoopConf() {
-        Configuration conf = hadoopConf;
-        if (conf == null) {
-            scala.Option<SparkSession> session = SparkSession.getDefaultSession();
-            conf = session.isDefined() ? session.get().sparkContext().hadoopConfiguration() : new Configuration();
-            hadoopConf = conf;
+    /** The Hadoop configuration of the session running the query (its spark.hadoop.* settings included). */
+    private static Configuration sessionHadoopConf() {
+        scala.Option<SparkSession> session = SparkSession.getActiveSession();
+        if (session.isEmpty()) {
+            session = SparkSession.getDefaultSession();
         }
-        return conf;
+        return session.isDefined() ? session.get().sessionState().newHadoopConf() : new Configuration();
+    }
+
+    private ScheduledExecutorService logReader() {
+        if (logReader == null) {
+            synchronized (this) {
+                if (logReader == null) {
+                    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+                        Thread thread = new Thread(runnable, "streamwatch-delta-log-reader");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+                    long interval = heartbeatInterval().toMillis();
+                    executor.scheduleWithFixedDelay(() -> guarded("refresh", this::refreshAll), interval, interval, TimeUnit.MILLISECONDS);
+                    logReader = executor;
+                }
+            }
+        }
+        return logReader;
     }
 }

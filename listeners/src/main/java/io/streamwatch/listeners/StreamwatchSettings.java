@@ -1,42 +1,69 @@
 package io.streamwatch.listeners;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
+import org.apache.spark.network.util.JavaUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code spark.streamwatch.*} settings, read from the Spark configuration so that the listeners can be
- * attached with {@code --conf} alone.
+ * attached with {@code --conf} alone. Reading them never fails: a value that makes no sense gives one warning
+ * naming its key (never the value of a secret) and the default, or, for the Pushgateway, no pushing; the
+ * user's queries run either way.
  *
- * @param pushgatewayAddress {@code spark.streamwatch.pushgateway.address}: host:port or URL; empty disables pushing
+ * <p>Keys holding secrets end in {@code password}, {@code passwordFile}, {@code bearerToken} or
+ * {@code bearerTokenFile}, so Spark's default {@code spark.redaction.regex} hides them in the UI and logs.
+ *
+ * @param pushgateway where to push; empty disables pushing
  * @param job {@code spark.streamwatch.job}: the Pushgateway job label, empty for each listener's default
- * @param flushTimeout {@code spark.streamwatch.pushgateway.flushTimeout}: how long the JVM's exit waits for the
- *     last values to reach the Pushgateway (default 10s)
- * @param heartbeatInterval {@code spark.streamwatch.heartbeat.interval}: how often the health listener pushes
- *     while nothing else happens (default 5s)
+ * @param flushTimeout how long the JVM's exit waits for the last values to reach the Pushgateway
+ * @param heartbeatInterval how often the health listener pushes while nothing else happens, and the Delta
+ *     reader refreshes its lag while the query waits
+ * @param naming the metric names: neutral ones, or the visits demos' originals
  */
-public record StreamwatchSettings(Optional<String> pushgatewayAddress, Optional<String> job, Duration flushTimeout,
-                                  Duration heartbeatInterval) {
+public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<String> job, Duration flushTimeout,
+                                  Duration heartbeatInterval, MetricNaming naming) {
     public static final String PREFIX = "spark.streamwatch.";
     public static final String PUSHGATEWAY_ADDRESS = PREFIX + "pushgateway.address";
+    public static final String USERNAME = PREFIX + "pushgateway.username";
+    public static final String PASSWORD = PREFIX + "pushgateway.password";
+    public static final String PASSWORD_FILE = PREFIX + "pushgateway.passwordFile";
+    public static final String BEARER_TOKEN = PREFIX + "pushgateway.bearerToken";
+    public static final String BEARER_TOKEN_FILE = PREFIX + "pushgateway.bearerTokenFile";
     public static final String JOB = PREFIX + "job";
     public static final String FLUSH_TIMEOUT = PREFIX + "pushgateway.flushTimeout";
     public static final String HEARTBEAT_INTERVAL = PREFIX + "heartbeat.interval";
-    private static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
+    public static final String METRICS_NAMING = PREFIX + "metrics.naming";
+    static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
+    private static final Logger LOG = LoggerFactory.getLogger(StreamwatchSettings.class);
+    /** Each bad setting is reported once per JVM, however many listeners read it. */
+    private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
 
+    /** Pushing to {@code pushgatewayAddress} (null: nowhere) with every other setting at its default. */
     public static StreamwatchSettings of(String pushgatewayAddress) {
-        return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress), Optional.empty(), DEFAULT_FLUSH_TIMEOUT,
-                DEFAULT_HEARTBEAT_INTERVAL);
+        return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress).map(PushTarget::parse), Optional.empty(),
+                DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH);
     }
 
     public static StreamwatchSettings from(SparkConf conf) {
         return new StreamwatchSettings(
-                nonBlank(conf.get(PUSHGATEWAY_ADDRESS, "")),
-                nonBlank(conf.get(JOB, "")),
-                Duration.ofMillis(conf.getTimeAsMs(FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT.toMillis() + "ms")),
-                Duration.ofMillis(conf.getTimeAsMs(HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL.toMillis() + "ms")));
+                pushTarget(conf),
+                text(conf, JOB),
+                positiveDuration(conf, FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT),
+                positiveDuration(conf, HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
+                parsed(conf, METRICS_NAMING, MetricNaming::parse, MetricNaming.STREAMWATCH));
     }
 
     /** The settings of the running Spark application (for listeners created without arguments). */
@@ -46,14 +73,88 @@ public record StreamwatchSettings(Optional<String> pushgatewayAddress, Optional<
     }
 
     public StreamwatchSettings withHeartbeatInterval(Duration interval) {
-        return new StreamwatchSettings(pushgatewayAddress, job, flushTimeout, interval);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming);
+    }
+
+    public StreamwatchSettings withNaming(MetricNaming metricNaming) {
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming);
     }
 
     public String jobOr(String defaultJob) {
         return job.orElse(defaultJob);
     }
 
-    private static Optional<String> nonBlank(String value) {
+    private static Optional<PushTarget> pushTarget(SparkConf conf) {
+        Optional<String> address = text(conf, PUSHGATEWAY_ADDRESS);
+        if (address.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            PushTarget.Credentials credentials = new PushTarget.Credentials(text(conf, USERNAME),
+                    secret(conf, PASSWORD, PASSWORD_FILE), secret(conf, BEARER_TOKEN, BEARER_TOKEN_FILE));
+            return Optional.of(PushTarget.parse(address.get(), credentials));
+        } catch (IllegalArgumentException e) {
+            warnOnce(PUSHGATEWAY_ADDRESS, PUSHGATEWAY_ADDRESS + ": " + e.getMessage() + "; streamwatch pushes nothing");
+            return Optional.empty();
+        }
+    }
+
+    /** A secret given inline or as a file (whose content, trimmed, is the secret). */
+    private static Optional<String> secret(SparkConf conf, String key, String fileKey) {
+        Optional<String> inline = text(conf, key);
+        Optional<String> file = text(conf, fileKey);
+        if (inline.isPresent() && file.isPresent()) {
+            throw new IllegalArgumentException("both " + key + " and " + fileKey + " are set");
+        }
+        if (file.isEmpty()) {
+            return inline;
+        }
+        try {
+            return Optional.of(Files.readString(Path.of(file.get()), StandardCharsets.UTF_8).trim());
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read " + fileKey + " (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static Optional<String> text(SparkConf conf, String key) {
+        String value = conf.get(key, "");
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
+    }
+
+    private static Duration positiveDuration(SparkConf conf, String key, Duration defaultValue) {
+        return parsed(conf, key, text -> {
+            Duration duration = Duration.ofMillis(JavaUtils.timeStringAsMs(text));
+            if (duration.isZero() || duration.isNegative()) {
+                throw new IllegalArgumentException("must be positive");
+            }
+            return duration;
+        }, defaultValue);
+    }
+
+    private static <T> T parsed(SparkConf conf, String key, Function<String, T> parser, T defaultValue) {
+        Optional<String> value = text(conf, key);
+        if (value.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            return parser.apply(value.get());
+        } catch (RuntimeException e) {
+            warnOnce(key, key + "='" + value.get() + "' is not valid (" + firstLine(e.getMessage()) + "); using " + describe(defaultValue));
+            return defaultValue;
+        }
+    }
+
+    private static String describe(Object defaultValue) {
+        return defaultValue instanceof Duration d ? d.toMillis() + "ms" : String.valueOf(defaultValue).toLowerCase(Locale.ROOT);
+    }
+
+    private static String firstLine(String text) {
+        return text == null ? "unparsable" : text.lines().findFirst().orElse(text);
+    }
+
+    private static void warnOnce(String key, String message) {
+        if (REPORTED.add(key + "\n" + message)) {
+            LOG.warn(message);
+        }
     }
 }

@@ -47,9 +47,9 @@ class AttachByConfigurationTest {
             Map<String, String> series = Map.of("job", "attached_by_conf", "query", "plain_stream",
                     "table", "file:" + table.toAbsolutePath());
             // The JVM has exited: the value was delivered by the listener before it ended, nothing waits now.
-            assertEquals(1, pushgateway.value(ReaderVersionListener.READER_VERSION, series).orElseThrow(
+            assertEquals(1, pushgateway.value(MetricNaming.STREAMWATCH.readerVersion(), series).orElseThrow(
                     () -> new AssertionError("no reader version in " + pushgateway.metrics().samples() + "\n" + tail(log))));
-            assertEquals(0, pushgateway.value(ReaderVersionListener.LAG_VERSIONS, series).getAsDouble());
+            assertEquals(0, pushgateway.value(MetricNaming.STREAMWATCH.readerLagVersions(), series).getAsDouble());
         }
     }
 

@@ -5,7 +5,8 @@ import org.apache.spark.sql.streaming.Trigger;
 
 /**
  * An existing Spark job that knows nothing of streamwatch: writes versions 0 and 1 of a Delta table and streams
- * it once (availableNow) into a noop sink. Run in its own JVM, the listeners come from configuration alone.
+ * it once (availableNow) into a noop sink, or, with a third argument {@code continuous}, every 500 ms until the
+ * JVM is stopped. Run in its own JVM, the listeners come from configuration alone.
  */
 public final class PlainDeltaStream {
     public static void main(String[] args) throws Exception {
@@ -21,7 +22,7 @@ public final class PlainDeltaStream {
                 .queryName("plain_stream")
                 .format("noop")
                 .option("checkpointLocation", checkpoint)
-                .trigger(Trigger.AvailableNow())
+                .trigger(args.length > 2 && args[2].equals("continuous") ? Trigger.ProcessingTime(500) : Trigger.AvailableNow())
                 .start()
                 .awaitTermination();
         spark.stop();

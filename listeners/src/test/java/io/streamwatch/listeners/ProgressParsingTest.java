@@ -12,7 +12,7 @@ class ProgressParsingTest {
 
     @Test
     void kafkaLagIsTheLatestOffsetMinusTheProcessedOnePerPartition() {
-        List<MetricSample> lags = KafkaLagListener.lags("{\"visits\":{\"1\":40,\"0\":50}}", "{\"visits\":{\"1\":60,\"0\":50}}");
+        List<MetricSample> lags = KafkaLagListener.lags("{\"visits\":{\"1\":40,\"0\":50}}", "{\"visits\":{\"1\":60,\"0\":50}}", KafkaLagListener.LAG);
         Map<String, Double> byPartition = lags.stream()
                 .collect(Collectors.toMap(s -> s.labels().get("partition"), MetricSample::value));
         assertEquals(Map.of("0", 0.0, "1", 20.0), byPartition);
@@ -22,7 +22,7 @@ class ProgressParsingTest {
 
     @Test
     void aPartitionNotYetProcessedLagsByAllItsOffsets() {
-        List<MetricSample> lags = KafkaLagListener.lags("{\"visits\":{\"0\":5}}", "{\"visits\":{\"0\":5,\"1\":9}}");
+        List<MetricSample> lags = KafkaLagListener.lags("{\"visits\":{\"0\":5}}", "{\"visits\":{\"0\":5,\"1\":9}}", KafkaLagListener.LAG);
         assertEquals(9.0, lags.stream().filter(s -> s.labels().get("partition").equals("1")).findFirst().orElseThrow().value());
     }
 

@@ -17,10 +17,17 @@ public final class Http {
 
     /** The body of a 2xx answer, or empty when the server is not (yet) answering. */
     public static Optional<String> get(String url) {
+        return get(url, null);
+    }
+
+    /** {@link #get(String)} with an {@code Authorization} header (null: none). */
+    public static Optional<String> get(String url, String authorization) {
         try {
-            HttpResponse<String> response = CLIENT.send(
-                    HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).GET();
+            if (authorization != null) {
+                request.header("Authorization", authorization);
+            }
+            HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
             return response.statusCode() / 100 == 2 ? Optional.of(response.body()) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();

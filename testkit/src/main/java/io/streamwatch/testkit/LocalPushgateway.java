@@ -13,23 +13,50 @@ import java.util.OptionalDouble;
 public final class LocalPushgateway extends ExternalProcess {
     public static final String BINARY = "prometheus-pushgateway";
     private final int port;
+    /** The Authorization header the tests read with, when the Pushgateway requires basic auth. */
+    private final String authorization;
 
-    private LocalPushgateway(int port, Path workDir) {
-        super("pushgateway-" + port, List.of(BINARY,
+    private LocalPushgateway(int port, Path workDir, List<String> more, String authorization) {
+        super("pushgateway-" + port, concat(List.of(BINARY,
                 "--web.listen-address=127.0.0.1:" + port,
                 "--persistence.file=",
-                "--log.level=warn"), workDir);
+                "--log.level=warn"), more), workDir);
         this.port = port;
-        awaitReady(() -> Http.get(url() + "/-/ready").isPresent(), Duration.ofSeconds(20));
+        this.authorization = authorization;
+        awaitReady(() -> Http.get(url() + "/-/ready", authorization).isPresent(), Duration.ofSeconds(20));
     }
 
     public static LocalPushgateway start(Path workDir) {
-        return new LocalPushgateway(FreePorts.next(), workDir);
+        return new LocalPushgateway(FreePorts.next(), workDir, List.of(), null);
     }
 
     /** Starts on a given port, e.g. where a job has been pushing while no Pushgateway was up. */
     public static LocalPushgateway startOn(int port, Path workDir) {
-        return new LocalPushgateway(port, workDir);
+        return new LocalPushgateway(port, workDir, List.of(), null);
+    }
+
+    /**
+     * A Pushgateway that answers 401 unless the request carries basic auth for this user and password, through
+     * its {@code --web.config.file} (the password stored as a bcrypt hash, as the Prometheus exporter toolkit requires).
+     */
+    public static LocalPushgateway startWithBasicAuth(Path workDir, String user, String password) {
+        try {
+            java.nio.file.Files.createDirectories(workDir);
+            Path webConfig = workDir.resolve("web-config.yml");
+            java.nio.file.Files.writeString(webConfig, "basic_auth_users:\n  " + user + ": "
+                    + org.mindrot.jbcrypt.BCrypt.hashpw(password, org.mindrot.jbcrypt.BCrypt.gensalt(4)) + "\n");
+            String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(
+                    (user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return new LocalPushgateway(FreePorts.next(), workDir, List.of("--web.config.file=" + webConfig), basic);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new java.util.ArrayList<>(first);
+        all.addAll(second);
+        return all;
     }
 
     public int port() {
@@ -47,7 +74,7 @@ public final class LocalPushgateway extends ExternalProcess {
 
     /** What the Pushgateway serves on /metrics now. */
     public PrometheusText metrics() {
-        return new PrometheusText(Http.get(url() + "/metrics").orElse(""));
+        return new PrometheusText(Http.get(url() + "/metrics", authorization).orElse(""));
     }
 
     /** The value of one pushed series, if the Pushgateway holds it. */

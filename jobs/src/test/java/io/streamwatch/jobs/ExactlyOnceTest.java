@@ -1,0 +1,96 @@
+package io.streamwatch.jobs;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamwatch.testkit.ChildJvm;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Exactly once across checkpoint resets, concurrent synchronizers on one table and kills: every valid visit in
+ * the table once, every malformed record in the quarantine once. Synchronizers run as real JVMs where the
+ * behaviour is about processes.
+ */
+class ExactlyOnceTest extends SyncTestSupport {
+
+    @Test
+    void aNewCheckpointWithTheSameQueryNameWritesAllItsVisits() {
+        generate(600, 0);
+        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-a"), "--available-now")));
+        assertEquals(600, rows(tablePath()));
+
+        topic = null;
+        generate(600, 0);
+        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-b"), "--available-now")));
+
+        assertEquals(1200, rows(tablePath()), "the second checkpoint's batches 0.. are not the first one's");
+        assertEquals(1200, distinctVisits());
+    }
+
+    @Test
+    void twoSynchronizersWithOneQueryNameFillOneTableConcurrently() {
+        generate(800, 0.05);
+        String first = topic;
+        topic = null;
+        generate(800, 0.05);
+        String second = topic;
+
+        try (ChildJvm a = synchronizer("a", first, "--available-now", "--max-offsets-per-trigger", "400");
+             ChildJvm b = synchronizer("b", second, "--available-now", "--max-offsets-per-trigger", "400")) {
+            assertEquals(0, a.awaitExit(Duration.ofMinutes(3)), () -> a.logTail(40));
+            assertEquals(0, b.awaitExit(Duration.ofMinutes(3)), () -> b.logTail(40));
+        }
+
+        assertEquals(1520, rows(tablePath()));
+        assertEquals(1520, distinctVisits());
+        assertEquals(80, rows(quarantinePath()));
+        assertEquals(80, spark().read().format("delta").load(quarantinePath()).select("topic", "partition", "offset").distinct().count());
+    }
+
+    @Test
+    void aSynchronizerKilledMidStreamSeveralTimesWritesEveryVisitOnce() {
+        generate(1500, 0.04);
+        long written = 0;
+        for (int kill = 1; kill <= 3; kill++) {
+            try (ChildJvm sync = synchronizer("kill-" + kill, topic, "--trigger-interval", "200ms",
+                    "--max-offsets-per-trigger", "100", "--batch-delay", "300ms")) {
+                long before = written;
+                written = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+                        .until(this::rowsOrZero, rows -> rows > before);
+                sync.kill();
+            }
+        }
+        assertTrue(written < 1440, "killed before the end: " + written);
+
+        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, Path.of(checkpoint()), "--available-now")));
+
+        assertEquals(1440, rows(tablePath()));
+        assertEquals(1440, distinctVisits());
+        assertEquals(60, rows(quarantinePath()));
+        assertEquals(60, spark().read().format("delta").load(quarantinePath()).select("topic", "partition", "offset").distinct().count());
+    }
+
+    private ChildJvm synchronizer(String name, String topicName, String... more) {
+        String checkpoint = name.startsWith("kill") ? checkpoint() : dir.resolve("checkpoint-" + name).toString();
+        return ChildJvm.start(SyncVisitsToDelta.class, Map.of("spark.master", "local[2]"), dir.resolve(name + ".log"),
+                argsFor(topicName, Path.of(checkpoint), more));
+    }
+
+    private String[] argsFor(String topicName, Path checkpoint, String... more) {
+        return concat(new String[] {"--bootstrap-servers", kafka.bootstrapServers(), "--topic", topicName,
+            "--path", tablePath(), "--checkpoint", checkpoint.toString(), "--pushgateway", pushgateway.address(),
+            "--push-timeout", "2s"}, more);
+    }
+
+
+    private long distinctVisits() {
+        Dataset<Row> visits = spark().read().format("delta").load(tablePath());
+        return visits.select("visit_id").distinct().count();
+    }
+}
