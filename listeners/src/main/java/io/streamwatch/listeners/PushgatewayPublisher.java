@@ -130,8 +130,12 @@ public final class PushgatewayPublisher implements AutoCloseable {
      * {@link #flush} waits for it like for any other.
      */
     public void publish(PushGroup group, String part, CompletableFuture<? extends Collection<MetricSample>> computing) {
-        enqueue(new Key(group, part), new Pending(sequence.incrementAndGet(), null, computing));
-        computing.whenComplete((samples, failure) -> wake.release());
+        Key key = new Key(group, part);
+        Pending previous = pending.get(key);
+        enqueue(key, new Pending(sequence.incrementAndGet(), null, computing));
+        if (previous == null || previous.computing() != computing) { // one wake-up per computation, however often it is published
+            computing.whenComplete((samples, failure) -> wake.release());
+        }
     }
 
     /** Removes the part's series; the group goes from the Pushgateway with its last part. Never blocks. */

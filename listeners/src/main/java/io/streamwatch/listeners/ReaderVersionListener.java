@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -42,7 +42,8 @@ public class ReaderVersionListener extends PushingListener {
         final PushGroup group;
         final Configuration hadoopConf;
         volatile StreamingQueryProgress progress;
-        final AtomicBoolean refreshing = new AtomicBoolean();
+        /** The refresh waiting for the log reader, if any: later events join it instead of queueing more reads. */
+        final AtomicReference<CompletableFuture<Collection<MetricSample>>> waiting = new AtomicReference<>();
 
         Reader(PushGroup group, Configuration hadoopConf) {
             this.group = group;
@@ -87,7 +88,7 @@ public class ReaderVersionListener extends PushingListener {
     public void onQueryIdle(QueryIdleEvent event) {
         guarded("onQueryIdle", () -> {
             Reader reader = readers.get(event.id());
-            if (reader != null && reader.refreshing.compareAndSet(false, true)) {
+            if (reader != null) {
                 refresh(reader);
             }
         });
@@ -109,29 +110,41 @@ public class ReaderVersionListener extends PushingListener {
         });
     }
 
-    /** Publishes the lag as the log reader will compute it; the callback returns at once. */
+    /**
+     * Publishes the lag as the log reader will compute it from the newest progress; the callback returns at once.
+     * However many events arrive, at most one read per query waits for the log reader: they all join it.
+     */
     private void refresh(Reader reader) {
-        StreamingQueryProgress progress = reader.progress;
-        if (progress == null) {
-            reader.refreshing.set(false);
+        if (reader.progress == null) {
             return;
         }
-        CompletableFuture<Collection<MetricSample>> samples = CompletableFuture.supplyAsync(() -> {
-            try {
-                return snapshot(progress, reader.hadoopConf, System.currentTimeMillis());
-            } finally {
-                reader.refreshing.set(false);
+        CompletableFuture<Collection<MetricSample>> samples = reader.waiting.get();
+        while (samples == null) {
+            CompletableFuture<Collection<MetricSample>> next = new CompletableFuture<>();
+            if (reader.waiting.compareAndSet(null, next)) {
+                logReader().execute(() -> read(reader));
+                samples = next;
+            } else {
+                samples = reader.waiting.get();
             }
-        }, logReader());
+        }
         publish(reader.group, samples);
+    }
+
+    /** On the log reader: takes the waiting refresh, then reads the progress (newer than any event it serves). */
+    private void read(Reader reader) {
+        CompletableFuture<Collection<MetricSample>> samples = reader.waiting.getAndSet(null);
+        try {
+            samples.complete(snapshot(reader.progress, reader.hadoopConf, System.currentTimeMillis()));
+        } catch (Throwable t) {
+            samples.completeExceptionally(t);
+        }
     }
 
     /** Every heartbeat interval: the lag in seconds grows while nothing new is processed. */
     private void refreshAll() {
         for (Reader reader : readers.values()) {
-            if (reader.refreshing.compareAndSet(false, true)) {
-                guarded("refresh", () -> refresh(reader));
-            }
+            guarded("refresh", () -> refresh(reader));
         }
     }
 
