@@ -112,13 +112,41 @@ public final class GenerateVisits implements Callable<Integer> {
         return Math.floor((i + 1) * malformedRatio) > Math.floor(i * malformedRatio);
     }
 
+    /**
+     * Creates the topic and waits until every partition has a leader: producing before that answers
+     * NOT_LEADER_OR_FOLLOWER, after which the idempotent producer's retries could be refused as out of order.
+     */
     private void createTopic() throws InterruptedException {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(kafka.topic(), partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                throw new JobFailure("cannot create topic " + kafka.topic() + ": " + e.getMessage());
+            try {
+                admin.createTopics(List.of(new NewTopic(kafka.topic(), partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                    throw e;
+                }
             }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!allPartitionsLed(admin)) {
+                if (System.nanoTime() > deadline) {
+                    throw new JobFailure("topic " + kafka.topic() + " has partitions without a leader after 30 s");
+                }
+                TimeUnit.MILLISECONDS.sleep(100);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new JobFailure("cannot create topic " + kafka.topic() + ": " + e.getMessage());
+        }
+    }
+
+    /** Whether the broker knows the topic and every partition has a leader (a new topic is unknown for a moment). */
+    private boolean allPartitionsLed(Admin admin) throws InterruptedException, ExecutionException, TimeoutException {
+        try {
+            return admin.describeTopics(List.of(kafka.topic())).allTopicNames().get(30, TimeUnit.SECONDS).get(kafka.topic())
+                    .partitions().stream().allMatch(partition -> partition.leader() != null && !partition.leader().isEmpty());
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                return false;
+            }
+            throw e;
         }
     }
 
@@ -129,7 +157,9 @@ public final class GenerateVisits implements Callable<Integer> {
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 20_000,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000);
+                // Kafka's defaults: a shorter request timeout made a loaded broker's slow answer reset the idempotent
+                // producer's sequence numbers, after which every retry was refused as out of order (seen in tests).
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 30_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
     }
 }

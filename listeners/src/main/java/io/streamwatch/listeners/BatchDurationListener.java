@@ -18,7 +18,6 @@ import org.apache.spark.SparkConf;
  * graceful stop removes them all, so a stopped query leaves no duration that looks current.
  */
 public class BatchDurationListener extends PushingListener {
-    public static final String DEFAULT_JOB = MetricNaming.VISITS.queryJob();
     public static final String DURATION_MILLIS = MetricNaming.VISITS.batchDurationMillis();
     public static final String DURATION_SECONDS = MetricNaming.VISITS.batchDurationSeconds();
     public static final String LAST_BATCH_SECONDS = MetricNaming.LAST_BATCH_DURATION_SECONDS;

@@ -19,7 +19,6 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * Both offsets come from the source's progress (its latest and end offsets); a graceful stop removes them.
  */
 public class KafkaLagListener extends PushingListener {
-    public static final String DEFAULT_JOB = BatchDurationListener.DEFAULT_JOB;
     public static final String LAG = MetricNaming.VISITS.kafkaLag();
     private static final ObjectMapper JSON = new ObjectMapper();
 

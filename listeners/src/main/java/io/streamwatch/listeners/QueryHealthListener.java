@@ -29,7 +29,6 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * tick that raced the termination never publishes again.
  */
 public class QueryHealthListener extends PushingListener {
-    public static final String DEFAULT_JOB = BatchDurationListener.DEFAULT_JOB;
     public static final String UP = "streamwatch_query_up";
     public static final String RUNNING_BATCH_SECONDS = "streamwatch_query_running_batch_seconds";
     public static final String LAST_PROGRESS = "streamwatch_query_last_progress_timestamp_seconds";

@@ -32,7 +32,6 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * or stalls. A stopped query's values stay as it left them (writer minus reader is its lag then).
  */
 public class ReaderVersionListener extends PushingListener {
-    public static final String DEFAULT_JOB = MetricNaming.VISITS.readerJob();
     public static final String READER_VERSION = MetricNaming.VISITS.readerVersion();
     public static final String LAG_VERSIONS = MetricNaming.VISITS.readerLagVersions();
     public static final String LAG_SECONDS = MetricNaming.VISITS.readerLagSeconds();
@@ -97,7 +96,7 @@ public class ReaderVersionListener extends PushingListener {
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
         guarded("onQueryTerminated", () -> {
-            groupOf(event);
+            groupOf(event); // forgets the query's group: it no longer runs
             readers.remove(event.id());
         });
     }
