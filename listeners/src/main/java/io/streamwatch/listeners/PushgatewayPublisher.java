@@ -380,11 +380,6 @@ public final class PushgatewayPublisher implements AutoCloseable {
         return gateway;
     }
 
-    /** The address without credentials, for logs. */
-    public static String redactedAddress(String address) {
-        return PushTarget.redacted(address);
-    }
-
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
     }

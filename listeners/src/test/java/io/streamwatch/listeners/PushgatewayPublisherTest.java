@@ -141,6 +141,6 @@ class PushgatewayPublisherTest {
     @Test
     void credentialsInTheAddressAreNotPrinted() {
         assertEquals("https://***@push.example.com:9091",
-                PushgatewayPublisher.redactedAddress("https://user:s3cret@push.example.com:9091"));
+                PushTarget.redacted("https://user:s3cret@push.example.com:9091"));
     }
 }

@@ -49,10 +49,6 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    public long pid() {
-        return process.pid();
-    }
-
     public boolean isAlive() {
         return process.isAlive();
     }
