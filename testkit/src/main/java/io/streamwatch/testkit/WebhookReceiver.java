@@ -2,23 +2,32 @@ package io.streamwatch.testkit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A real HTTP endpoint that records what Alertmanager delivers: every POST body with the time it arrived,
- * for the webhook receiver (Alertmanager's JSON) and the Discord one (Discord's embeds) alike.
+ * A real HTTP endpoint that records what is posted to it: every POST body with the time it arrived and the
+ * status it was answered, for Alertmanager's webhook JSON and Discord's embeds alike. It answers 204 unless
+ * told otherwise: scripted replies for the next requests (Discord's 429 with {@code retry_after}, a 500), or a
+ * fixed reply for a path (a deleted webhook's 404), so it can stand in for Discord's webhook API.
  */
 public final class WebhookReceiver implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** One delivery: the path it was posted to, when it arrived, and its body. */
-    public record Delivery(String path, long receivedAtMillis, JsonNode body) {
+    /** One request: the path it was posted to, when it arrived, its body and headers, and the status answered. */
+    public record Delivery(String path, long receivedAtMillis, JsonNode body, Map<String, String> headers, int answered) {
         /** For Alertmanager's webhook payload: firing or resolved, and the alert names in it. */
         public String status() {
             return body.path("status").asText();
@@ -27,10 +36,32 @@ public final class WebhookReceiver implements AutoCloseable {
         public List<String> alertNames() {
             return body.path("alerts").findValuesAsText("alertname");
         }
+
+        public boolean accepted() {
+            return answered / 100 == 2;
+        }
+    }
+
+    /** An answer: status, JSON body (or null) and headers. */
+    public record Reply(int status, String body, Map<String, String> headers) {
+        public static final Reply NO_CONTENT = new Reply(204, null, Map.of());
+
+        /** Discord's rate limit answer: 429 with {@code retry_after} (float seconds) in the body and the headers. */
+        public static Reply rateLimited(double retryAfterSeconds) {
+            return new Reply(429, "{\"message\": \"You are being rate limited.\", \"retry_after\": " + retryAfterSeconds
+                    + ", \"global\": false}", Map.of("Retry-After", String.valueOf((long) Math.ceil(retryAfterSeconds)),
+                    "X-RateLimit-Remaining", "0", "X-RateLimit-Reset-After", String.valueOf(retryAfterSeconds)));
+        }
+
+        public static Reply status(int status) {
+            return new Reply(status, "{\"message\": \"status " + status + "\", \"code\": 0}", Map.of());
+        }
     }
 
     private final HttpServer server;
     private final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<Reply> nextReplies = new ConcurrentLinkedQueue<>();
+    private final Map<String, Reply> pathReplies = new ConcurrentHashMap<>();
 
     public WebhookReceiver() {
         try {
@@ -38,23 +69,62 @@ public final class WebhookReceiver implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        server.createContext("/", exchange -> {
-            try (InputStream body = exchange.getRequestBody()) {
-                deliveries.add(new Delivery(exchange.getRequestURI().getPath(), System.currentTimeMillis(), JSON.readTree(body)));
-                exchange.sendResponseHeaders(204, -1);
-            } finally {
-                exchange.close();
-            }
-        });
+        server.createContext("/", this::handle);
+        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
         server.start();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (InputStream body = exchange.getRequestBody()) {
+            String path = exchange.getRequestURI().getPath();
+            Reply reply = pathReplies.get(path);
+            if (reply == null) {
+                reply = nextReplies.poll();
+            }
+            if (reply == null) {
+                reply = Reply.NO_CONTENT;
+            }
+            Map<String, String> headers = new HashMap<>();
+            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(java.util.Locale.ROOT), values.get(0)));
+            deliveries.add(new Delivery(path, System.currentTimeMillis(), JSON.readTree(body), Map.copyOf(headers), reply.status()));
+            reply.headers().forEach(exchange.getResponseHeaders()::add);
+            if (reply.body() == null) {
+                exchange.sendResponseHeaders(reply.status(), -1);
+            } else {
+                byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Content-Type", "application/json");
+                exchange.sendResponseHeaders(reply.status(), bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            }
+        } finally {
+            exchange.close();
+        }
     }
 
     public String url(String path) {
         return "http://127.0.0.1:" + server.getAddress().getPort() + path;
     }
 
+    /** Answers the next requests (any path) with these, in order; then 204 again. */
+    public void replyNext(Reply... replies) {
+        nextReplies.addAll(List.of(replies));
+    }
+
+    /** Answers every request to this path with this reply (e.g. 404 for a deleted webhook). */
+    public void replyAlways(String path, Reply reply) {
+        pathReplies.put(path, reply);
+    }
+
+    /** Every request received, whatever it was answered. */
     public List<Delivery> deliveries() {
         return List.copyOf(deliveries);
+    }
+
+    /** The requests to this path that were answered 2xx. */
+    public List<Delivery> accepted(String path) {
+        return deliveries.stream().filter(d -> d.path().equals(path) && d.accepted()).toList();
     }
 
     /** The first delivery at {@code path} after {@code sinceMillis} with this status that names the alert. */

@@ -1,0 +1,92 @@
+package io.streamwatch.rules;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * Creates the topics streamwatch's rules and sources need when they are missing: the {@code rules} topic
+ * compacted with 3 partitions (the seed's), the {@code metrics} topic with 20.
+ */
+public final class KafkaTopics {
+    public static final String RULES = "rules";
+    public static final String METRICS = "metrics";
+    private static final java.util.regex.Pattern LEGAL_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+    public static final int RULES_PARTITIONS = 3;
+    public static final int METRICS_PARTITIONS = 20;
+    private static final int TIMEOUT_SECONDS = 15;
+
+    private KafkaTopics() {
+    }
+
+    /** Whether Kafka accepts this as a topic name. */
+    public static boolean isLegal(String topic) {
+        return topic != null && LEGAL_NAME.matcher(topic).matches() && !topic.equals(".") && !topic.equals("..");
+    }
+
+    /** Creates the compacted rules topic unless it exists; fails with one line when Kafka cannot be reached. */
+    public static void ensureRules(String bootstrapServers, String topic) {
+        ensure(bootstrapServers, new NewTopic(topic, Optional.of(RULES_PARTITIONS), Optional.empty())
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+    }
+
+    public static void ensureMetrics(String bootstrapServers, String topic) {
+        ensure(bootstrapServers, new NewTopic(topic, Optional.of(METRICS_PARTITIONS), Optional.empty()));
+    }
+
+    /** Creates the topic unless it exists, and waits until its partitions have leaders. */
+    public static void ensure(String bootstrapServers, NewTopic topic) {
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000))) {
+            if (admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).contains(topic.name())) {
+                return;
+            }
+            try {
+                admin.createTopics(List.of(topic)).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+            awaitLeaders(admin, topic.name());
+        } catch (TimeoutException | ExecutionException e) {
+            throw new IllegalStateException("cannot reach Kafka at " + bootstrapServers + " to create topic " + topic.name()
+                    + " within " + TIMEOUT_SECONDS + " s" + (e.getCause() == null ? "" : ": " + e.getCause().getMessage()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topic " + topic.name());
+        }
+    }
+
+    /** A new topic's partitions get their leaders a moment after it is created; producing earlier meets errors. */
+    private static void awaitLeaders(Admin admin, String topic) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (true) {
+            try {
+                boolean led = admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                        .get(topic).partitions().stream().allMatch(partition -> partition.leader() != null);
+                if (led) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("no leaders for " + topic);
+            }
+            Thread.sleep(50);
+        }
+    }
+}
