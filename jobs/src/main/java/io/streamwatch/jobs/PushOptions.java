@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 /**
  * Where and how long a visits job pushes its metrics; a picocli mixin shared by the jobs. The other settings
  * (credentials, job label, naming) come from {@code spark.streamwatch.*}, as for the listeners; the visits jobs
- * push under the original demos' names unless {@code spark.streamwatch.metrics.naming} says otherwise.
+ * push under the original demos' names unless {@code spark.streamwatch.metrics.naming} says otherwise, newer
+ * jobs under streamwatch's.
  */
 public final class PushOptions {
     public static final String DEFAULT_ADDRESS = "localhost:9091";
@@ -28,6 +29,13 @@ public final class PushOptions {
     Duration pushTimeout;
 
     private StreamwatchSettings settings;
+    private MetricNaming defaultNaming = MetricNaming.VISITS;
+
+    /** For a job without original names to keep: its metrics named {@code streamwatch_*} unless the conf says otherwise. */
+    public PushOptions withDefaultNaming(MetricNaming naming) {
+        this.defaultNaming = naming;
+        return this;
+    }
 
     /** The settings of the job's listeners and pushes; a --pushgateway that is not an address is a bad flag. */
     public StreamwatchSettings settings(SparkSession spark) {
@@ -50,7 +58,7 @@ public final class PushOptions {
             conf.set(StreamwatchSettings.PUSHGATEWAY_ADDRESS, DEFAULT_ADDRESS);
         }
         StreamwatchSettings parsed = StreamwatchSettings.from(conf);
-        return conf.contains(StreamwatchSettings.METRICS_NAMING) ? parsed : parsed.withNaming(MetricNaming.VISITS);
+        return conf.contains(StreamwatchSettings.METRICS_NAMING) ? parsed : parsed.withNaming(defaultNaming);
     }
 
     /** The job's publisher, or empty when the Pushgateway settings are not valid (warned about once). */

@@ -1,0 +1,266 @@
+package io.streamwatch.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streamwatch.rules.Alarm;
+import io.streamwatch.rules.DiscordMessage;
+import io.streamwatch.rules.DiscordWebhook;
+import io.streamwatch.rules.Rule;
+import io.streamwatch.rules.RuleJson;
+import io.streamwatch.rules.RulesView;
+import io.streamwatch.rules.WebhookPrefixes;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hadoop.fs.CreateFlag;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers the alarms to their rules' Discord webhooks on a thread of its own, so delivery never holds up matching.
+ * The alarms table is the outbox: each batch's alarms are handed over in memory once committed (or, when too many
+ * are waiting, read back from the table), and the progress (query, batch, alarms delivered in it) is saved in the
+ * checkpoint after every message. A restart resumes after the last message delivered: at least once, and no
+ * duplicates when nothing crashed. The webhook is the rule's as it is at delivery: a deleted rule's alarms are
+ * dropped, a webhook outside the allowed prefixes is never called, a webhook that answered 404 is not called again.
+ */
+final class AlarmDelivery implements AutoCloseable {
+    static final int MAX_ALARMS_IN_MEMORY = 10_000;
+    private static final Logger LOG = LoggerFactory.getLogger(AlarmDelivery.class);
+
+    /** What is delivered so far: all batches before {@code batchId}, and the first {@code delivered} alarms of it. */
+    record Progress(String queryId, long batchId, int delivered) {
+    }
+
+    /** A batch to deliver: its alarms, or null to read them from the table. */
+    private record Work(long batchId, List<Alarm> alarms) {
+    }
+
+    private final SparkSession spark;
+    private final AlarmsTable table;
+    private final Path progressFile;
+    private final RulesView rules;
+    private final WebhookPrefixes allowed;
+    private final DiscordWebhook discord;
+    private final LinkedBlockingDeque<Work> queue = new LinkedBlockingDeque<>();
+    private final AtomicLong alarmsInMemory = new AtomicLong();
+    private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
+    private final Set<String> goneWebhooks = ConcurrentHashMap.newKeySet();
+    private final Set<String> warnedRules = ConcurrentHashMap.newKeySet();
+    private final Thread thread;
+    private final Runnable onChange;
+    private volatile Progress progress;
+    private volatile long recoveredThrough = -1;
+    private volatile boolean stopping;
+    private volatile boolean idle = true;
+
+    AlarmDelivery(SparkSession spark, AlarmsTable table, String checkpoint, RulesView rules, WebhookPrefixes allowed, Runnable onChange) {
+        this.spark = spark;
+        this.table = table;
+        this.progressFile = new Path(checkpoint, "streamwatch-delivery/progress.json");
+        this.rules = rules;
+        this.allowed = allowed;
+        this.onChange = onChange;
+        this.discord = new DiscordWebhook(() -> stopping);
+        this.thread = new Thread(this::run, "streamwatch-alarm-delivery");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Called with the query's id before its first batch: resumes what an earlier run of this checkpoint left
+     * undelivered, reading those alarms from the table; later offers of the batches read here are ignored.
+     */
+    void resume(String queryId) {
+        if (progress != null) {
+            return;
+        }
+        Progress saved = load().filter(p -> p.queryId().equals(queryId)).orElse(new Progress(queryId, -1, 0));
+        progress = saved;
+        List<Long> batches = table.batchesAfter(spark, queryId, saved.batchId() - 1);
+        for (long batchId : batches) {
+            queue.add(new Work(batchId, null));
+            recoveredThrough = batchId;
+        }
+        if (batches.stream().anyMatch(batchId -> batchId > saved.batchId())) {
+            LOG.info("resuming delivery after alarm {} of batch {}: batches up to {} are read back from the table",
+                    saved.delivered(), saved.batchId(), recoveredThrough);
+        }
+        thread.start();
+    }
+
+    /** Hands over a committed batch's alarms (in delivery order); returns at once. */
+    void offer(long batchId, List<Alarm> alarms) {
+        if (alarms.isEmpty() || batchId <= recoveredThrough) {
+            return;
+        }
+        if (alarmsInMemory.get() + alarms.size() > MAX_ALARMS_IN_MEMORY) {
+            queue.add(new Work(batchId, null));
+        } else {
+            alarmsInMemory.addAndGet(alarms.size());
+            queue.add(new Work(batchId, alarms));
+        }
+        idle = false;
+    }
+
+    /** Alarms delivered, refused, ... by outcome, since this JVM started. */
+    Map<String, Long> outcomes() {
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        outcomes.forEach((outcome, count) -> counts.put(outcome, count.get()));
+        return counts;
+    }
+
+    long rateLimited() {
+        return discord.rateLimited();
+    }
+
+    long retried() {
+        return discord.retried();
+    }
+
+    int goneWebhooks() {
+        return goneWebhooks.size();
+    }
+
+    /** Whether everything handed over is delivered (or given up for a stated reason). */
+    boolean isIdle() {
+        return idle && queue.isEmpty();
+    }
+
+    private void run() {
+        try {
+            while (!stopping) {
+                Work work = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (work == null) {
+                    idle = true;
+                    continue;
+                }
+                idle = false;
+                deliver(work);
+            }
+        } catch (DiscordWebhook.Stopped | InterruptedException e) {
+            LOG.info("alarm delivery stopped; the rest is delivered after a restart");
+        } catch (RuntimeException e) {
+            LOG.error("alarm delivery failed: {}; the rest is delivered after a restart", e.toString());
+        }
+    }
+
+    private void deliver(Work work) throws DiscordWebhook.Stopped, InterruptedException {
+        List<Alarm> alarms = work.alarms() != null ? work.alarms() : table.alarmsOf(spark, progress.queryId(), work.batchId());
+        int from = work.batchId() == progress.batchId() ? Math.min(progress.delivered(), alarms.size()) : 0;
+        if (work.alarms() != null) {
+            alarmsInMemory.addAndGet(-from);
+        }
+        for (int i = from; i < alarms.size(); i++) {
+            String outcome = deliver(alarms.get(i));
+            outcomes.computeIfAbsent(outcome, o -> new AtomicLong()).incrementAndGet();
+            save(new Progress(progress.queryId(), work.batchId(), i + 1));
+            if (work.alarms() != null) {
+                alarmsInMemory.decrementAndGet();
+            }
+            onChange.run();
+        }
+    }
+
+    private String deliver(Alarm alarm) throws DiscordWebhook.Stopped, InterruptedException {
+        Optional<Rule> rule = rules.rule(alarm.ruleId());
+        if (rule.isEmpty()) {
+            return "rule_deleted";
+        }
+        String url = rule.get().webhookUrl();
+        if (!allowed.allows(url)) {
+            if (warnedRules.add(alarm.ruleId() + " not allowed")) {
+                LOG.warn("rule {}: webhook {} is outside the allowed prefixes; its alarms are not sent", alarm.ruleId(), WebhookPrefixes.mask(url));
+            }
+            return "not_allowed";
+        }
+        if (goneWebhooks.contains(url)) {
+            return "webhook_gone";
+        }
+        DiscordWebhook.Result result = discord.post(url, DiscordMessage.of(alarm).toString());
+        switch (result.outcome()) {
+            case DELIVERED:
+                return "delivered";
+            case GONE:
+                goneWebhooks.add(url);
+                LOG.warn("rule {}: webhook {} answered 404 (deleted); its alarms are no longer sent until the rule gets another webhook",
+                        alarm.ruleId(), WebhookPrefixes.mask(url));
+                return "webhook_gone";
+            default:
+                if (warnedRules.add(alarm.ruleId() + " " + result.reason())) {
+                    LOG.warn("rule {}: Discord refused an alarm ({}); dropped", alarm.ruleId(), result.reason());
+                }
+                return "refused";
+        }
+    }
+
+    private Optional<Progress> load() {
+        try {
+            FileSystem fs = progressFile.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!fs.exists(progressFile)) {
+                return Optional.empty();
+            }
+            try (var in = fs.open(progressFile)) {
+                JsonNode json = RuleJson.JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                return Optional.of(new Progress(json.get("query_id").asText(), json.get("batch_id").asLong(), json.get("delivered").asInt()));
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot read the delivery progress at {} ({}); delivering the table's alarms of this query again", progressFile, e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private void save(Progress next) {
+        progress = next;
+        String json = RuleJson.JSON.createObjectNode().put("query_id", next.queryId()).put("batch_id", next.batchId())
+                .put("delivered", next.delivered()).toString();
+        try {
+            FileContext files = FileContext.getFileContext(progressFile.toUri(), spark.sparkContext().hadoopConfiguration());
+            Path temporary = new Path(progressFile.getParent(), ".progress.json." + System.nanoTime());
+            try (FSDataOutputStream out = files.create(temporary, java.util.EnumSet.of(CreateFlag.CREATE, CreateFlag.OVERWRITE),
+                    Options.CreateOpts.createParent())) {
+                out.write(json.getBytes(StandardCharsets.UTF_8));
+            }
+            files.rename(temporary, progressFile, Options.Rename.OVERWRITE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save the delivery progress", e);
+        }
+    }
+
+    /** Delivers what is waiting for at most {@code grace}, then stops; what is left goes after a restart. */
+    void close(Duration grace) {
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (!isIdle() && thread.isAlive() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        close();
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        try {
+            thread.join(20_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

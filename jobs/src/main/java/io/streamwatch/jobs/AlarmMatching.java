@@ -1,0 +1,224 @@
+package io.streamwatch.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streamwatch.rules.Alarm;
+import io.streamwatch.rules.Rule;
+import io.streamwatch.rules.RuleIndex;
+import io.streamwatch.rules.RuleJson;
+import java.nio.charset.StandardCharsets;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.function.FlatMapGroupsFunction;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Matches one micro-batch of metric records against the rules, on the executors: each record looks its rules up
+ * in the broadcast {@link RuleIndex} (one lookup, never a scan of all rules). A rule without cooldown or resolved
+ * messages alarms on every matching value (the seed's behaviour) where the record is; the others are decided per
+ * rule in record order, from the state the alarms table left them in. A record that is not a metric is
+ * quarantined with the reason.
+ */
+final class AlarmMatching {
+    static final String ALARM = "alarm";
+    static final String EVALUATION = "evaluation";
+    static final String QUARANTINE = "quarantine";
+    static final StructType OUTCOME = new StructType()
+            .add("kind", DataTypes.StringType)
+            .add("rule_id", DataTypes.StringType)
+            .add("metric_name", DataTypes.StringType)
+            .add("value", DataTypes.DoubleType)
+            .add("threshold", DataTypes.DoubleType)
+            .add("operator", DataTypes.StringType)
+            .add("state", DataTypes.StringType)
+            .add("metric_timestamp", DataTypes.TimestampType)
+            .add("topic", DataTypes.StringType)
+            .add("partition", DataTypes.IntegerType)
+            .add("offset", DataTypes.LongType)
+            .add("matched", DataTypes.BooleanType)
+            .add("cooldown_seconds", DataTypes.LongType)
+            .add("notify_resolved", DataTypes.BooleanType)
+            .add("key", DataTypes.StringType)
+            .add("raw_value", DataTypes.StringType)
+            .add("reason", DataTypes.StringType);
+
+    private final Dataset<Row> outcomes;
+    private final Broadcast<Map<String, AlarmsTable.RuleState>> states;
+
+    /** {@code records}: the Kafka source's columns (key, value, topic, partition, offset, timestamp). */
+    AlarmMatching(Dataset<Row> records, Broadcast<RuleIndex> rules, Broadcast<Map<String, AlarmsTable.RuleState>> states) {
+        this.outcomes = records.select("key", "value", "topic", "partition", "offset", "timestamp")
+                .mapPartitions(new MatchRecords(rules), Encoders.row(OUTCOME));
+        this.states = states;
+    }
+
+    Dataset<Row> outcomes() {
+        return outcomes;
+    }
+
+    Dataset<Row> quarantined() {
+        return outcomes.where("kind = '" + QUARANTINE + "'")
+                .selectExpr("key", "raw_value AS value", "topic", "`partition`", "`offset`", "metric_timestamp AS timestamp", "reason");
+    }
+
+    /** The alarms of the batch, stateless and stateful ones, in {@link AlarmsTable#SCHEMA}. */
+    Dataset<Row> alarms() {
+        String[] columns = AlarmsTable.SCHEMA.fieldNames();
+        Dataset<Row> stateless = outcomes.where("kind = '" + ALARM + "'").selectExpr(columns);
+        Dataset<Row> stateful = outcomes.where("kind = '" + EVALUATION + "'")
+                .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
+                .flatMapGroups(new DecideInOrder(states), Encoders.row(AlarmsTable.SCHEMA));
+        return stateless.unionByName(stateful);
+    }
+
+    /** Parses each record and matches it against its metric's rules. */
+    static final class MatchRecords implements MapPartitionsFunction<Row, Row> {
+        private final Broadcast<RuleIndex> rules;
+
+        MatchRecords(Broadcast<RuleIndex> rules) {
+            this.rules = rules;
+        }
+
+        @Override
+        public Iterator<Row> call(Iterator<Row> records) {
+            RuleIndex index = rules.value();
+            List<Row> out = new ArrayList<>();
+            return new Iterator<>() {
+                private int next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next >= out.size() && records.hasNext()) {
+                        out.clear();
+                        next = 0;
+                        match(records.next(), index, out);
+                    }
+                    return next < out.size();
+                }
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return out.get(next++);
+                }
+            };
+        }
+
+        static void match(Row record, RuleIndex index, List<Row> out) {
+            String key = text(record.getAs("key"));
+            String raw = text(record.getAs("value"));
+            String topic = record.getAs("topic");
+            int partition = record.getAs("partition");
+            long offset = record.getAs("offset");
+            Timestamp timestamp = record.getAs("timestamp");
+            String reason = null;
+            double value = Double.NaN;
+            if (key == null || key.isEmpty()) {
+                reason = "no key: the key is the metric name";
+            } else if (raw == null) {
+                reason = "no value";
+            } else {
+                try {
+                    JsonNode json = RuleJson.JSON.readTree(raw);
+                    JsonNode valueNode = json == null || !json.isObject() ? null : json.get("value");
+                    if (json == null || !json.isObject()) {
+                        reason = "not a JSON object";
+                    } else if (valueNode == null || valueNode.isNull()) {
+                        reason = "no \"value\" field";
+                    } else if (!valueNode.isNumber()) {
+                        reason = "\"value\" must be a JSON number, was " + valueNode.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+                    } else {
+                        value = valueNode.asDouble();
+                        if (!Double.isFinite(value)) {
+                            reason = "\"value\" is out of range";
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    reason = "not JSON: " + firstLine(e.getMessage());
+                }
+            }
+            if (reason != null) {
+                out.add(RowFactory.create(QUARANTINE, null, null, null, null, null, null, timestamp, topic, partition, offset,
+                        null, null, null, key, raw, reason));
+                return;
+            }
+            for (Rule rule : index.rulesFor(key)) {
+                boolean matched = rule.matches(value);
+                if (rule.isStateful()) {
+                    out.add(RowFactory.create(EVALUATION, rule.id(), key, value, rule.threshold(), rule.operator().symbol(), null,
+                            timestamp, topic, partition, offset, matched, rule.cooldownSeconds(), rule.notifyResolved(), null, null, null));
+                } else if (matched) {
+                    out.add(RowFactory.create(ALARM, rule.id(), key, value, rule.threshold(), rule.operator().symbol(),
+                            Alarm.State.FIRING.label(), timestamp, topic, partition, offset, true, 0L, false, null, null, null));
+                }
+            }
+        }
+
+        private static String text(byte[] bytes) {
+            return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        private static String firstLine(String message) {
+            return message == null ? "" : message.lines().findFirst().orElse("");
+        }
+    }
+
+    /**
+     * One rule's matching values in record order: a match fires unless the rule's cooldown since its last alarm
+     * has not passed; the first value that no longer matches after a fired alarm resolves it (a message only if
+     * the rule asks for one).
+     */
+    static final class DecideInOrder implements FlatMapGroupsFunction<String, Row, Row> {
+        private final Broadcast<Map<String, AlarmsTable.RuleState>> states;
+
+        DecideInOrder(Broadcast<Map<String, AlarmsTable.RuleState>> states) {
+            this.states = states;
+        }
+
+        @Override
+        public Iterator<Row> call(String ruleId, Iterator<Row> evaluations) {
+            List<Row> ordered = new ArrayList<>();
+            evaluations.forEachRemaining(ordered::add);
+            ordered.sort(Comparator.<Row, Timestamp>comparing(row -> row.getAs("metric_timestamp"))
+                    .thenComparing(row -> (Integer) row.getAs("partition")).thenComparing(row -> (Long) row.getAs("offset")));
+            AlarmsTable.RuleState state = states.value().getOrDefault(ruleId, AlarmsTable.RuleState.NONE);
+            List<Row> alarms = new ArrayList<>();
+            for (Row evaluation : ordered) {
+                long at = ((Timestamp) evaluation.getAs("metric_timestamp")).getTime();
+                long cooldownMillis = (Long) evaluation.getAs("cooldown_seconds") * 1000L;
+                Alarm.State decided = null;
+                if ((Boolean) evaluation.getAs("matched")) {
+                    if (state.lastFiringMillis() == Long.MIN_VALUE || at - state.lastFiringMillis() >= cooldownMillis) {
+                        decided = Alarm.State.FIRING;
+                    }
+                } else if (state.firing()) {
+                    if ((Boolean) evaluation.getAs("notify_resolved")) {
+                        decided = Alarm.State.RESOLVED;
+                    } else {
+                        state = new AlarmsTable.RuleState(false, state.lastFiringMillis());
+                    }
+                }
+                if (decided != null) {
+                    Row alarm = RowFactory.create(ruleId, evaluation.getAs("metric_name"), evaluation.getAs("value"),
+                            evaluation.getAs("threshold"), evaluation.getAs("operator"), decided.label(), evaluation.getAs("metric_timestamp"),
+                            evaluation.getAs("topic"), evaluation.getAs("partition"), evaluation.getAs("offset"));
+                    state = state.after(AlarmsTable.alarmOf(alarm));
+                    alarms.add(alarm);
+                }
+            }
+            return alarms.iterator();
+        }
+    }
+}

@@ -1,0 +1,278 @@
+package io.streamwatch.jobs;
+
+import io.streamwatch.listeners.BatchDurationListener;
+import io.streamwatch.listeners.KafkaLagListener;
+import io.streamwatch.listeners.MetricNaming;
+import io.streamwatch.listeners.MetricSample;
+import io.streamwatch.listeners.PushGroup;
+import io.streamwatch.listeners.QueryHealthListener;
+import io.streamwatch.listeners.StreamwatchSettings;
+import io.streamwatch.rules.Alarm;
+import io.streamwatch.rules.KafkaTopics;
+import io.streamwatch.rules.RuleIndex;
+import io.streamwatch.rules.RulesView;
+import io.streamwatch.rules.WebhookPrefixes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The alarms job: every metric record of the {@code metrics} topic matched against the threshold rules of the
+ * compacted {@code rules} topic (loaded whole before the first metric; a change takes effect within a second),
+ * each alarm appended exactly once to the Delta {@code alarms} table and delivered to its rule's Discord
+ * webhook, malformed records quarantined with the reason. Pushes its batch durations, Kafka lag and health, and
+ * its alarm and delivery counts.
+ */
+@Command(name = "Alarms", mixinStandardHelpOptions = true,
+        description = "Matches the metrics topic against the rules topic; appends alarms to Delta and delivers them to Discord.")
+public final class Alarms implements Callable<Integer> {
+    public static final String QUERY_NAME = "alarms";
+    private static final Logger LOG = LoggerFactory.getLogger(Alarms.class);
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = KafkaOptions.DEFAULT_BOOTSTRAP_SERVERS,
+            description = "Kafka brokers (default: ${DEFAULT-VALUE}).")
+    String bootstrapServers;
+
+    @Option(names = "--metrics-topic", defaultValue = KafkaTopics.METRICS, description = "Topic of the metrics, created with 20 partitions when missing (default: ${DEFAULT-VALUE}).")
+    String metricsTopic;
+
+    @Option(names = "--rules-topic", defaultValue = KafkaTopics.RULES, description = "The compacted rules topic (default: ${DEFAULT-VALUE}).")
+    String rulesTopic;
+
+    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/" + QUERY_NAME,
+            description = "Checkpoint folder, any Hadoop path; also holds the delivery progress (default: ${DEFAULT-VALUE}).")
+    String checkpoint;
+
+    @Option(names = "--alarms-path", defaultValue = "/tmp/streamwatch/alarms", description = "Delta folder of the alarms (default: ${DEFAULT-VALUE}).")
+    String alarmsPath;
+
+    @Option(names = "--quarantine-path", description = "Delta folder of the records that are not metrics (default: the alarms path + _quarantine).")
+    String quarantinePath;
+
+    @Option(names = "--allowed-webhook-prefixes", paramLabel = "URL[,URL...]", defaultValue = WebhookPrefixes.DEFAULT,
+            description = "Webhooks alarms may be sent to; others are never called (default: Discord's webhook URLs).")
+    String allowedWebhookPrefixes;
+
+    @Mixin
+    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
+
+    @Option(names = "--starting-offsets", defaultValue = "latest", description = "earliest or latest, for a new checkpoint (default: ${DEFAULT-VALUE}).")
+    String startingOffsets;
+
+    @Option(names = "--max-offsets-per-trigger", defaultValue = "100000", description = "Metric records per micro-batch at most (default: ${DEFAULT-VALUE}).")
+    long maxOffsetsPerTrigger;
+
+    @Option(names = "--trigger-interval", defaultValue = "0s", converter = DurationConverter.class,
+            description = "Processing-time trigger interval; 0s starts each batch as soon as the last ends (default: ${DEFAULT-VALUE}).")
+    Duration triggerInterval;
+
+    @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,
+            description = "How often the health listener pushes while nothing else happens (default: ${DEFAULT-VALUE}).")
+    Duration heartbeatInterval;
+
+    @Option(names = "--delivery-grace", defaultValue = "10s", converter = DurationConverter.class,
+            description = "At a stop, how long to go on delivering what is waiting; the rest goes after a restart (default: ${DEFAULT-VALUE}).")
+    Duration deliveryGrace;
+
+    @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
+    String queryName;
+
+    public static void main(String[] args) {
+        Jobs.main(new Alarms(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        WebhookPrefixes allowed = checkFlags();
+        try {
+            KafkaTopics.ensureRules(bootstrapServers, rulesTopic);
+            KafkaTopics.ensureMetrics(bootstrapServers, metricsTopic);
+        } catch (IllegalStateException e) {
+            throw new JobFailure(e.getMessage());
+        }
+        SparkSession spark = SparkSessions.getOrCreate("Alarms");
+        AlarmsTable table = new AlarmsTable(alarmsPath, quarantinePath != null ? quarantinePath : alarmsPath + "_quarantine");
+        table.createIfMissing(spark);
+        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
+        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
+                new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
+        try (RulesView rules = RulesView.start(bootstrapServers, rulesTopic)) {
+            if (!rules.awaitLoaded(Duration.ofSeconds(60))) {
+                throw new JobFailure("the rules topic " + rulesTopic + " could not be read to its end within 60 s");
+            }
+            Counts counts = new Counts();
+            Runnable report = () -> report(spark, settings, rules, counts);
+            AlarmDelivery delivery = new AlarmDelivery(spark, table, checkpoint, rules, allowed, report);
+            try {
+                StreamingQuery query = startQuery(spark, new BatchMatcher(table, rules, delivery, counts, report));
+                LOG.info("matching {} against {} rules of {}; alarms into {}", metricsTopic, rules.rules().size(), rulesTopic, alarmsPath);
+                try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
+                    query.awaitTermination();
+                }
+            } finally {
+                delivery.close(deliveryGrace);
+                report.run();
+            }
+        } finally {
+            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
+            push.flush(spark, LOG);
+            SparkSessions.detach(spark, attached);
+        }
+        return 0;
+    }
+
+    private WebhookPrefixes checkFlags() {
+        for (String[] topic : new String[][] {{"--metrics-topic", metricsTopic}, {"--rules-topic", rulesTopic}}) {
+            if (!KafkaTopics.isLegal(topic[1])) {
+                throw new BadFlagValue(topic[0] + ": '" + topic[1] + "' is not a Kafka topic name");
+            }
+        }
+        if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
+            throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
+        }
+        BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
+        try {
+            return WebhookPrefixes.parse(allowedWebhookPrefixes);
+        } catch (IllegalArgumentException e) {
+            throw new BadFlagValue("--allowed-webhook-prefixes: " + e.getMessage());
+        }
+    }
+
+    private StreamingQuery startQuery(SparkSession spark, BatchMatcher matcher) throws java.util.concurrent.TimeoutException {
+        Dataset<Row> records = spark.readStream().format("kafka")
+                .option("kafka.bootstrap.servers", bootstrapServers)
+                .option("subscribe", metricsTopic)
+                .option("startingOffsets", startingOffsets)
+                .option("maxOffsetsPerTrigger", maxOffsetsPerTrigger)
+                .option("failOnDataLoss", "false")
+                .load();
+        return records.writeStream()
+                .queryName(queryName)
+                .option("checkpointLocation", checkpoint)
+                .trigger(Trigger.ProcessingTime(triggerInterval.toMillis()))
+                .foreachBatch(matcher)
+                .start();
+    }
+
+    /** What the job counted since it started. */
+    static final class Counts {
+        final Map<String, AtomicLong> alarms = new ConcurrentHashMap<>();
+        final AtomicLong quarantined = new AtomicLong();
+        volatile AlarmDelivery delivery;
+    }
+
+    private void report(SparkSession spark, StreamwatchSettings settings, RulesView rules, Counts counts) {
+        push.publisher(spark).ifPresent(publisher -> publisher.publish(
+                new PushGroup(settings.jobOr(settings.naming().queryJob()), Map.of("query", queryName)), "alarms", () -> {
+                    List<MetricSample> samples = new ArrayList<>();
+                    samples.add(MetricSample.of("streamwatch_alarm_rules", "Rules in the alarms job's view.", rules.rules().size()));
+                    for (Alarm.State state : Alarm.State.values()) {
+                        samples.add(new MetricSample("streamwatch_alarms_total", "Alarms appended to the alarms table by this run.",
+                                Map.of("state", state.label()), counts.alarms.getOrDefault(state.label(), new AtomicLong()).get()));
+                    }
+                    samples.add(MetricSample.of("streamwatch_alarm_records_quarantined_total", "Metric records quarantined by this run.",
+                            counts.quarantined.get()));
+                    AlarmDelivery delivery = counts.delivery;
+                    if (delivery != null) {
+                        delivery.outcomes().forEach((outcome, count) -> samples.add(new MetricSample("streamwatch_alarm_deliveries_total",
+                                "Alarms handled by delivery, by outcome (delivered, refused, webhook_gone, rule_deleted, not_allowed).",
+                                Map.of("outcome", outcome), count)));
+                        samples.add(MetricSample.of("streamwatch_alarm_delivery_rate_limited_total", "429 answers waited out.", delivery.rateLimited()));
+                        samples.add(MetricSample.of("streamwatch_alarm_delivery_retries_total", "Deliveries retried after a 5xx or no answer.", delivery.retried()));
+                        samples.add(MetricSample.of("streamwatch_alarm_webhooks_gone", "Webhooks that answered 404 and are no longer called.", delivery.goneWebhooks()));
+                    }
+                    return samples;
+                }));
+    }
+
+    /**
+     * One micro-batch: skipped when the alarms table already holds it (a re-run after a crash); otherwise matched
+     * against the rules as they are now, the quarantine and the alarms appended idempotently (keyed by the
+     * checkpoint's query id and the batch id), the rules' states advanced, and the alarms handed to delivery.
+     */
+    static final class BatchMatcher implements VoidFunction2<Dataset<Row>, Long> {
+        private final AlarmsTable table;
+        private final RulesView rules;
+        private final AlarmDelivery delivery;
+        private final Counts counts;
+        private final Runnable report;
+        private Map<String, AlarmsTable.RuleState> states;
+
+        BatchMatcher(AlarmsTable table, RulesView rules, AlarmDelivery delivery, Counts counts, Runnable report) {
+            this.table = table;
+            this.rules = rules;
+            this.delivery = delivery;
+            this.counts = counts;
+            this.report = report;
+            counts.delivery = delivery;
+        }
+
+        @Override
+        public void call(Dataset<Row> records, Long batchId) {
+            SparkSession spark = records.sparkSession();
+            String appId = SyncVisitsToDelta.BatchWriter.appIdOf(spark);
+            String queryId = appId.substring(appId.indexOf(':') + 1);
+            if (states == null) {
+                states = new HashMap<>(table.ruleStates(spark));
+                delivery.resume(queryId);
+            }
+            if (table.lastBatchWritten(spark, appId) >= batchId) {
+                LOG.info("batch {} is already in the alarms table; skipped", batchId);
+                return;
+            }
+            RuleIndex index = rules.index();
+            JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            Broadcast<RuleIndex> broadcastRules = context.broadcast(index);
+            Broadcast<Map<String, AlarmsTable.RuleState>> broadcastStates = context.broadcast(Map.copyOf(states));
+            AlarmMatching matching = new AlarmMatching(records, broadcastRules, broadcastStates);
+            matching.outcomes().persist(StorageLevel.MEMORY_AND_DISK());
+            try {
+                Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
+                Dataset<Row> quarantined = matching.quarantined();
+                long quarantinedCount = quarantined.count();
+                if (quarantinedCount > 0) {
+                    quarantined.withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
+                            .write().format("delta").mode("append").options(idempotent).save(table.quarantinePath());
+                }
+                List<Alarm> alarms = AlarmsTable.alarms(matching.alarms());
+                if (!alarms.isEmpty()) {
+                    spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA)
+                            .withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
+                            .write().format("delta").mode("append").options(idempotent).save(table.path());
+                }
+                for (Alarm alarm : alarms) {
+                    states.put(alarm.ruleId(), states.getOrDefault(alarm.ruleId(), AlarmsTable.RuleState.NONE).after(alarm));
+                    counts.alarms.computeIfAbsent(alarm.state().label(), s -> new AtomicLong()).incrementAndGet();
+                }
+                counts.quarantined.addAndGet(quarantinedCount);
+                delivery.offer(batchId, alarms);
+                report.run();
+            } finally {
+                matching.outcomes().unpersist();
+                broadcastRules.destroy();
+                broadcastStates.destroy();
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.streamwatch.jobs;
+
+import io.streamwatch.rules.Alarm;
+import io.streamwatch.rules.Operator;
+import java.sql.Timestamp;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import scala.Option;
+
+/**
+ * The Delta {@code alarms} table (change data feed on, for notifications downstream) and its quarantine: one row
+ * per alarm, unique by rule and metric record, with the query and micro-batch that wrote it, which makes every
+ * append idempotent and lets delivery resume from the table after a crash.
+ */
+final class AlarmsTable {
+    static final StructType SCHEMA = new StructType()
+            .add("rule_id", DataTypes.StringType, false)
+            .add("metric_name", DataTypes.StringType, false)
+            .add("value", DataTypes.DoubleType, false)
+            .add("threshold", DataTypes.DoubleType, false)
+            .add("operator", DataTypes.StringType, false)
+            .add("state", DataTypes.StringType, false)
+            .add("metric_timestamp", DataTypes.TimestampType, false)
+            .add("topic", DataTypes.StringType, false)
+            .add("partition", DataTypes.IntegerType, false)
+            .add("offset", DataTypes.LongType, false);
+    static final String COLUMNS = "rule_id STRING NOT NULL, metric_name STRING NOT NULL, value DOUBLE NOT NULL, "
+            + "threshold DOUBLE NOT NULL, operator STRING NOT NULL, state STRING NOT NULL, metric_timestamp TIMESTAMP NOT NULL, "
+            + "topic STRING NOT NULL, `partition` INT NOT NULL, `offset` BIGINT NOT NULL, query_id STRING NOT NULL, batch_id BIGINT NOT NULL";
+    static final String QUARANTINE_COLUMNS = "key STRING, value STRING, topic STRING NOT NULL, `partition` INT NOT NULL, "
+            + "`offset` BIGINT NOT NULL, timestamp TIMESTAMP, reason STRING NOT NULL, query_id STRING NOT NULL, batch_id BIGINT NOT NULL";
+    /** The order of a batch's alarms, in which they are delivered and counted as delivered. */
+    static final String[] DELIVERY_ORDER = {"partition", "offset", "rule_id", "state"};
+
+    /** A rule's last alarm: whether it is firing, and when it last fired (for its cooldown). */
+    record RuleState(boolean firing, long lastFiringMillis) implements java.io.Serializable {
+        static final RuleState NONE = new RuleState(false, Long.MIN_VALUE);
+
+        RuleState after(Alarm alarm) {
+            return alarm.state() == Alarm.State.FIRING ? new RuleState(true, alarm.metricTimestampMillis())
+                    : new RuleState(false, lastFiringMillis);
+        }
+    }
+
+    private final String path;
+    private final String quarantinePath;
+
+    AlarmsTable(String path, String quarantinePath) {
+        this.path = path;
+        this.quarantinePath = quarantinePath;
+    }
+
+    String path() {
+        return path;
+    }
+
+    String quarantinePath() {
+        return quarantinePath;
+    }
+
+    void createIfMissing(SparkSession spark) {
+        create(spark, path, COLUMNS, "'delta.enableChangeDataFeed' = 'true'");
+        create(spark, quarantinePath, QUARANTINE_COLUMNS, "'delta.appendOnly' = 'true'");
+    }
+
+    private static void create(SparkSession spark, String path, String columns, String properties) {
+        spark.sql("CREATE TABLE IF NOT EXISTS delta.`" + path + "` (" + columns + ") USING delta TBLPROPERTIES (" + properties + ")");
+    }
+
+    Dataset<Row> read(SparkSession spark) {
+        return spark.read().format("delta").load(path);
+    }
+
+    /** The last micro-batch of this query that the table holds ({@code -1}: none), from Delta's idempotence records. */
+    long lastBatchWritten(SparkSession spark, String appId) {
+        Option<Object> version = DeltaLog.forTable(spark, path).update(false, Option.empty(), Option.empty()).transactions().get(appId);
+        return version.isDefined() ? (Long) version.get() : -1L;
+    }
+
+    /** Every rule's state after the alarms the table holds (cooldowns and resolved messages continue across restarts). */
+    Map<String, RuleState> ruleStates(SparkSession spark) {
+        Map<String, RuleState> states = new HashMap<>();
+        read(spark).groupBy("rule_id").agg(
+                        org.apache.spark.sql.functions.expr("max_by(state, struct(metric_timestamp, `partition`, `offset`))").as("last_state"),
+                        org.apache.spark.sql.functions.expr("max(CASE WHEN state = 'firing' THEN metric_timestamp END)").as("last_firing"))
+                .collectAsList().forEach(row -> states.put(row.getString(0), new RuleState("firing".equals(row.getString(1)),
+                        row.isNullAt(2) ? Long.MIN_VALUE : row.getTimestamp(2).getTime())));
+        return states;
+    }
+
+    /** The batches of this query the table holds after {@code afterBatch}, in order. */
+    List<Long> batchesAfter(SparkSession spark, String queryId, long afterBatch) {
+        return read(spark).where(org.apache.spark.sql.functions.col("query_id").equalTo(queryId)
+                        .and(org.apache.spark.sql.functions.col("batch_id").gt(afterBatch)))
+                .select("batch_id").distinct().orderBy("batch_id").collectAsList().stream().map(row -> row.getLong(0)).toList();
+    }
+
+    /** One batch's alarms in delivery order. */
+    List<Alarm> alarmsOf(SparkSession spark, String queryId, long batchId) {
+        return alarms(read(spark).where(org.apache.spark.sql.functions.col("query_id").equalTo(queryId)
+                .and(org.apache.spark.sql.functions.col("batch_id").equalTo(batchId))));
+    }
+
+    /** Alarm rows (at least the {@link #SCHEMA} columns) as alarms, in delivery order. */
+    static List<Alarm> alarms(Dataset<Row> rows) {
+        return rows.select(SCHEMA.fieldNames()[0], java.util.Arrays.copyOfRange(SCHEMA.fieldNames(), 1, SCHEMA.size()))
+                .orderBy(DELIVERY_ORDER[0], java.util.Arrays.copyOfRange(DELIVERY_ORDER, 1, DELIVERY_ORDER.length))
+                .collectAsList().stream().map(AlarmsTable::alarmOf).toList();
+    }
+
+    static Alarm alarmOf(Row row) {
+        return new Alarm(row.getString(0), row.getString(1), row.getDouble(2), row.getDouble(3),
+                Operator.of(row.getString(4)).orElseThrow(), Alarm.State.of(row.getString(5)), row.getTimestamp(6).getTime(),
+                row.getString(7), row.getInt(8), row.getLong(9));
+    }
+
+    static Row rowOf(Alarm alarm) {
+        return RowFactory.create(alarm.ruleId(), alarm.metricName(), alarm.value(), alarm.threshold(), alarm.operator().symbol(),
+                alarm.state().label(), new Timestamp(alarm.metricTimestampMillis()), alarm.topic(), alarm.partition(), alarm.offset());
+    }
+}

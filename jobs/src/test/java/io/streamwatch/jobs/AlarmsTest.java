@@ -1,0 +1,185 @@
+package io.streamwatch.jobs;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.streamwatch.rules.Operator;
+import io.streamwatch.rules.Rule;
+import io.streamwatch.testkit.WebhookReceiver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The alarms job in this JVM on a real broker, Delta tables, a real Pushgateway, and a local HTTP peer speaking
+ * Discord's webhook API (204, 429 with retry_after, 500, 404).
+ */
+class AlarmsTest extends SyncTestSupport {
+    static int topics;
+    final ExecutorService background = Executors.newSingleThreadExecutor();
+    WebhookReceiver discord;
+    String metricsTopic;
+    String rulesTopic;
+
+    @BeforeEach
+    void peers() {
+        discord = new WebhookReceiver();
+        topics++;
+        metricsTopic = "metrics_" + topics;
+        rulesTopic = "rules_" + topics;
+        io.streamwatch.rules.KafkaTopics.ensureRules(kafka.bootstrapServers(), rulesTopic);
+        io.streamwatch.rules.KafkaTopics.ensureMetrics(kafka.bootstrapServers(), metricsTopic);
+    }
+
+    @AfterEach
+    void closePeers() {
+        background.shutdownNow();
+        discord.close();
+    }
+
+    String hook(String name) {
+        return discord.url("/api/webhooks/" + name + "/t0ken");
+    }
+
+    void putRule(Rule rule) {
+        kafka.sendKeyed(rulesTopic, List.of(Map.entry(rule.id(), rule.toJson().toString())));
+    }
+
+    void deleteRule(String id) {
+        kafka.sendKeyed(rulesTopic, List.of(new java.util.AbstractMap.SimpleEntry<>(id, null)));
+    }
+
+    void metrics(String name, double... values) {
+        List<Map.Entry<String, String>> records = new ArrayList<>();
+        for (double value : values) {
+            records.add(Map.entry(name, "{\"value\": " + Rule.format(value) + "}"));
+        }
+        kafka.sendKeyed(metricsTopic, records);
+    }
+
+    Future<Integer> startAlarms() {
+        Future<Integer> job = background.submit(() -> Jobs.execute(new Alarms(), "--bootstrap-servers", kafka.bootstrapServers(),
+                "--metrics-topic", metricsTopic, "--rules-topic", rulesTopic, "--checkpoint", checkpoint(),
+                "--alarms-path", alarmsPath(), "--allowed-webhook-prefixes", discord.url("/api/webhooks/"),
+                "--pushgateway", pushgateway.address(), "--starting-offsets", "earliest", "--push-timeout", "5s",
+                "--delivery-grace", "5s"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).isPresent() || job.isDone());
+        return job;
+    }
+
+    int stopAlarms(Future<Integer> job) throws Exception {
+        SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).orElseThrow().stop();
+        return job.get(60, TimeUnit.SECONDS);
+    }
+
+    String alarmsPath() {
+        return dir.resolve("alarms").toString();
+    }
+
+    List<JsonNode> embeds(String hookName) {
+        return discord.accepted("/api/webhooks/" + hookName + "/t0ken").stream().map(d -> d.body().get("embeds").get(0)).toList();
+    }
+
+    List<String> descriptions(String hookName) {
+        return embeds(hookName).stream().map(e -> e.get("description").asText()).toList();
+    }
+
+    @Test
+    void rulesBeforeAndAfterStartFire_aDeletedRuleStops_malformedRecordsAreQuarantined_andARestartRepeatsNothing() throws Exception {
+        Rule packages = new Rule("a1", "packages-received", 500, hook("packages"), Operator.GREATER, 0, false);
+        putRule(packages);
+        metrics("packages-received", 501, 450, 550);
+        Future<Integer> job = startAlarms();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> embeds("packages").size() == 2);
+        JsonNode embed = embeds("packages").get(0);
+        assertEquals("Alarm triggered", embed.get("title").asText());
+        assertEquals("packages-received is 501 which exceeds the rule threshold (500)", embed.get("description").asText());
+        assertEquals(16711680, embed.get("color").asInt());
+        assertEquals(List.of("Rule id", "Metric name", "Metric value", "Rule threshold"), embed.get("fields").findValuesAsText("name"));
+        assertEquals(List.of("a1", "packages-received", "501", "500"), embed.get("fields").findValuesAsText("value"));
+        assertEquals(List.of("packages-received is 501 which exceeds the rule threshold (500)",
+                "packages-received is 550 which exceeds the rule threshold (500)"), descriptions("packages"));
+
+        Rule cpu = new Rule("b2", "cpu", 10, hook("cpu"), Operator.LESS, 0, false);
+        putRule(cpu);
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
+        metrics("cpu", 5, 20);
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").equals(List.of("cpu is 5 which is below the rule threshold (10)")));
+
+        kafka.sendKeyed(metricsTopic, List.of(new java.util.AbstractMap.SimpleEntry<>(null, "{\"value\": 1}"),
+                Map.entry("cpu", "not json"), Map.entry("cpu", "{\"value\": \"3\"}"), Map.entry("cpu", "{}")));
+        deleteRule(packages.id());
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true); // the documented bound
+        metrics("packages-received", 999);
+        metrics("cpu", 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").size() == 2);
+        assertEquals(2, embeds("packages").size(), "a deleted rule fires no more");
+        await().atMost(Duration.ofSeconds(30)).until(() -> rows(alarmsPath() + "_quarantine") == 4);
+        List<String> reasons = spark().read().format("delta").load(alarmsPath() + "_quarantine").orderBy("offset")
+                .collectAsList().stream().map(row -> row.<String>getAs("reason")).sorted().toList();
+        assertEquals(List.of("\"value\" must be a JSON number, was string", "no \"value\" field", "no key: the key is the metric name"),
+                reasons.stream().filter(r -> !r.startsWith("not JSON")).toList());
+        assertTrue(reasons.stream().anyMatch(r -> r.startsWith("not JSON")));
+
+        assertEquals(0, stopAlarms(job));
+        metrics("cpu", 2);
+        job = startAlarms();
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").size() == 3);
+        assertEquals(0, stopAlarms(job));
+
+        List<Row> alarms = spark().read().format("delta").load(alarmsPath()).collectAsList();
+        assertEquals(5, alarms.size(), "2 packages + 3 cpu alarms, none twice");
+        assertEquals(5, alarms.stream().map(r -> r.getAs("rule_id") + "@" + r.getAs("partition") + ":" + r.getAs("offset")).distinct().count());
+        assertEquals(5, discord.deliveries().size(), "each alarm delivered once");
+        assertEquals(20, kafka.admin().describeTopics(List.of(metricsTopic)).allTopicNames().get().get(metricsTopic).partitions().size());
+        assertTrue(spark().sql("SELECT * FROM table_changes_by_path('" + alarmsPath() + "', 0)").count() >= 5, "change data feed on");
+    }
+
+    @Test
+    void cooldownAndResolvedMessages_429Honoured_5xxRetried_aGoneWebhookIsLeftAlone() throws Exception {
+        putRule(new Rule("c3", "temp", 50, hook("calm"), Operator.GREATER, 600, true));
+        putRule(new Rule("d4", "temp", 50, hook("every"), Operator.GREATER, 0, false));
+        putRule(new Rule("e5", "temp", 50, hook("gone"), Operator.GREATER, 0, false));
+        discord.replyAlways("/api/webhooks/gone/t0ken", WebhookReceiver.Reply.status(404));
+        Future<Integer> job = startAlarms();
+
+        metrics("temp", 60, 70, 40);
+        await().atMost(Duration.ofSeconds(30)).until(() -> embeds("calm").size() == 2 && embeds("every").size() == 2);
+        discord.replyNext(WebhookReceiver.Reply.rateLimited(1.5), WebhookReceiver.Reply.status(500));
+        metrics("temp", 80, 45);
+        await().atMost(Duration.ofSeconds(30)).until(() -> embeds("every").size() == 3);
+
+        assertEquals(List.of("temp is 60 which exceeds the rule threshold (50)",
+                "temp is 40: the rule threshold (> 50) is no longer met"), descriptions("calm"), "80 falls in the cooldown");
+        assertEquals("Alarm resolved", embeds("calm").get(1).get("title").asText());
+        assertEquals(65280, embeds("calm").get(1).get("color").asInt());
+        assertEquals(List.of(60.0, 70.0, 80.0), embeds("every").stream()
+                .map(e -> Double.parseDouble(e.get("fields").get(2).get("value").asText())).toList());
+
+        List<WebhookReceiver.Delivery> all = discord.deliveries();
+        WebhookReceiver.Delivery limited = all.stream().filter(d -> d.answered() == 429).findFirst().orElseThrow();
+        WebhookReceiver.Delivery retry = all.stream().filter(d -> d.receivedAtMillis() > limited.receivedAtMillis()
+                && d.path().equals(limited.path())).findFirst().orElseThrow();
+        assertTrue(retry.receivedAtMillis() - limited.receivedAtMillis() >= 1400, "retry_after 1.5 s waited out");
+        assertEquals(1, all.stream().filter(d -> d.answered() == 500).count());
+        assertEquals(1, all.stream().filter(d -> d.path().contains("/gone/")).count(), "a 404 webhook is called once");
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> pushgateway.value("streamwatch_alarm_webhooks_gone",
+                Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME)).orElse(0) == 1);
+        assertEquals(5.0, pushgateway.value("streamwatch_alarm_deliveries_total",
+                Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME, "outcome", "delivered")).orElse(0));
+        assertEquals(0, stopAlarms(job));
+    }
+}

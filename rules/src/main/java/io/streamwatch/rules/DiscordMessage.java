@@ -1,0 +1,63 @@
+package io.streamwatch.rules;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * An alarm as the seed's Discord embed: title, description, red (green when resolved), and the fields Rule id,
+ * Metric name, Metric value, Rule threshold; cut to Discord's limits (title 256, description 4096, field value
+ * 1024, 6,000 characters per message) so that Discord never answers 400 for a long metric name.
+ */
+public final class DiscordMessage {
+    public static final int TITLE_LIMIT = 256;
+    public static final int DESCRIPTION_LIMIT = 4096;
+    public static final int FIELD_NAME_LIMIT = 256;
+    public static final int FIELD_VALUE_LIMIT = 1024;
+    public static final int MESSAGE_LIMIT = 6000;
+    public static final int RED = 16711680;
+    public static final int GREEN = 65280;
+
+    private DiscordMessage() {
+    }
+
+    public static ObjectNode of(Alarm alarm) {
+        boolean firing = alarm.state() == Alarm.State.FIRING;
+        String[][] fields = {
+                {"Rule id", alarm.ruleId()},
+                {"Metric name", alarm.metricName()},
+                {"Metric value", Rule.format(alarm.value())},
+                {"Rule threshold", (alarm.operator() == Operator.GREATER ? "" : alarm.operator().symbol() + " ") + Rule.format(alarm.threshold())}};
+        String title = firing ? "Alarm triggered" : "Alarm resolved";
+        int used = title.length();
+        for (String[] field : fields) {
+            field[1] = cut(field[1], FIELD_VALUE_LIMIT);
+            used += field[0].length() + field[1].length();
+        }
+        String description = cut(alarm.sentence(), Math.min(DESCRIPTION_LIMIT, MESSAGE_LIMIT - used));
+
+        ObjectNode embed = RuleJson.JSON.createObjectNode();
+        embed.put("title", cut(title, TITLE_LIMIT));
+        embed.put("description", description);
+        embed.put("color", firing ? RED : GREEN);
+        ArrayNode fieldNodes = embed.putArray("fields");
+        for (String[] field : fields) {
+            fieldNodes.addObject().put("name", cut(field[0], FIELD_NAME_LIMIT)).put("value", field[1]);
+        }
+        ObjectNode message = RuleJson.JSON.createObjectNode();
+        message.putArray("embeds").add(embed);
+        message.putObject("allowed_mentions").putArray("parse");
+        return message;
+    }
+
+    /** At most {@code limit} characters, the last one an ellipsis when cut. */
+    static String cut(String text, int limit) {
+        if (text.length() <= limit) {
+            return text;
+        }
+        int end = limit - 1;
+        if (Character.isHighSurrogate(text.charAt(end - 1))) {
+            end--;
+        }
+        return text.substring(0, end) + "…";
+    }
+}

@@ -1,0 +1,161 @@
+package io.streamwatch.rules;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Posts messages to Discord webhooks the way Discord asks: a 429 waits what it says ({@code retry_after} in the
+ * body, float seconds, else {@code Retry-After}, else {@code X-RateLimit-Reset-After}), and an exhausted bucket
+ * ({@code X-RateLimit-Remaining: 0}) waits before the next message to that webhook; 5xx and unreachable retry
+ * with backoff until delivered (a delay, never a loss); 404 means the webhook was deleted; another 4xx is refused
+ * with its reason. Never shows a webhook's URL, only {@link WebhookPrefixes#mask masked}.
+ */
+public final class DiscordWebhook {
+    public static final Duration FIRST_BACKOFF = Duration.ofMillis(250);
+    public static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** How a message ended. */
+    public enum Outcome { DELIVERED, GONE, REFUSED }
+
+    public record Result(Outcome outcome, String reason) {
+    }
+
+    /** The delivery was given up because the caller is stopping; the message was not delivered. */
+    public static final class Stopped extends Exception {
+        Stopped() {
+            super("stopping");
+        }
+    }
+
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final Map<String, Long> notBeforeNanos = new ConcurrentHashMap<>();
+    private final BooleanSupplier stopping;
+    private final AtomicLong rateLimited = new AtomicLong();
+    private final AtomicLong retried = new AtomicLong();
+
+    public DiscordWebhook(BooleanSupplier stopping) {
+        this.stopping = stopping;
+    }
+
+    /** Posts until Discord takes it, refuses it, or the webhook is gone; throws {@link Stopped} when stopping. */
+    public Result post(String url, String json) throws Stopped, InterruptedException {
+        Duration backoff = FIRST_BACKOFF;
+        while (true) {
+            waitUntil(notBeforeNanos.getOrDefault(url, 0L));
+            if (stopping.getAsBoolean()) {
+                throw new Stopped();
+            }
+            HttpResponse<String> response;
+            try {
+                response = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15))
+                        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                retried.incrementAndGet();
+                pause(backoff);
+                backoff = longer(backoff);
+                continue;
+            }
+            int status = response.statusCode();
+            rememberBucket(url, response);
+            if (status / 100 == 2) {
+                return new Result(Outcome.DELIVERED, "HTTP " + status);
+            } else if (status == 429) {
+                rateLimited.incrementAndGet();
+                Duration wait = retryAfter(response).orElse(backoff);
+                notBeforeNanos.put(url, System.nanoTime() + wait.toNanos());
+            } else if (status / 100 == 5) {
+                retried.incrementAndGet();
+                pause(backoff);
+                backoff = longer(backoff);
+            } else if (status == 404) {
+                return new Result(Outcome.GONE, "HTTP 404: the webhook no longer exists");
+            } else {
+                return new Result(Outcome.REFUSED, "HTTP " + status + ": " + reason(response));
+            }
+        }
+    }
+
+    /** 429 answers seen (each waited out). */
+    public long rateLimited() {
+        return rateLimited.get();
+    }
+
+    /** Attempts retried after a 5xx or an unreachable webhook. */
+    public long retried() {
+        return retried.get();
+    }
+
+    private void rememberBucket(String url, HttpResponse<String> response) {
+        Optional<String> remaining = response.headers().firstValue("X-RateLimit-Remaining");
+        Optional<Duration> resetAfter = seconds(response.headers().firstValue("X-RateLimit-Reset-After").orElse(null));
+        if (response.statusCode() != 429 && remaining.isPresent() && remaining.get().trim().equals("0") && resetAfter.isPresent()) {
+            notBeforeNanos.put(url, System.nanoTime() + resetAfter.get().toNanos());
+        } else if (response.statusCode() != 429) {
+            notBeforeNanos.remove(url);
+        }
+    }
+
+    static Optional<Duration> retryAfter(HttpResponse<String> response) {
+        try {
+            JsonNode body = RuleJson.JSON.readTree(response.body());
+            if (body != null && body.path("retry_after").isNumber()) {
+                return seconds(body.get("retry_after").asText());
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: the headers say it
+        }
+        return seconds(response.headers().firstValue("Retry-After").orElse(null))
+                .or(() -> seconds(response.headers().firstValue("X-RateLimit-Reset-After").orElse(null)));
+    }
+
+    private static Optional<Duration> seconds(String text) {
+        try {
+            double seconds = Double.parseDouble(text.trim());
+            return seconds >= 0 && seconds < 3600 ? Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000))) : Optional.empty();
+        } catch (NumberFormatException | NullPointerException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static String reason(HttpResponse<String> response) {
+        try {
+            JsonNode body = RuleJson.JSON.readTree(response.body());
+            if (body != null && body.has("message")) {
+                return DiscordMessage.cut(body.get("message").asText() + (body.has("errors") ? " " + body.get("errors") : ""), 300);
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through
+        }
+        return DiscordMessage.cut(response.body() == null ? "" : response.body().strip(), 300);
+    }
+
+    private void waitUntil(long deadlineNanos) throws InterruptedException, Stopped {
+        long left;
+        while ((left = deadlineNanos - System.nanoTime()) > 0) {
+            if (stopping.getAsBoolean()) {
+                throw new Stopped();
+            }
+            Thread.sleep(Math.min(Math.max(1, left / 1_000_000), 100));
+        }
+    }
+
+    private void pause(Duration duration) throws InterruptedException, Stopped {
+        waitUntil(System.nanoTime() + duration.toNanos());
+    }
+
+    private static Duration longer(Duration backoff) {
+        Duration doubled = backoff.multipliedBy(2);
+        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
+    }
+}
