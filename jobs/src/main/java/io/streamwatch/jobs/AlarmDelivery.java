@@ -81,10 +81,11 @@ final class AlarmDelivery implements AutoCloseable {
     }
 
     /**
-     * Called with the query's id before its first batch: resumes what an earlier run of this checkpoint left
-     * undelivered, reading those alarms from the table; later offers of the batches read here are ignored.
+     * Called with the query's id once it started (and again before its first batch; the first call counts):
+     * resumes what an earlier run of this checkpoint left undelivered, reading those alarms from the table;
+     * later offers of the batches read here are ignored.
      */
-    void resume(String queryId) {
+    synchronized void resume(String queryId) {
         if (progress != null) {
             return;
         }
@@ -103,7 +104,7 @@ final class AlarmDelivery implements AutoCloseable {
     }
 
     /** Hands over a committed batch's alarms (in delivery order); returns at once. */
-    void offer(long batchId, List<Alarm> alarms) {
+    synchronized void offer(long batchId, List<Alarm> alarms) {
         if (alarms.isEmpty() || batchId <= recoveredThrough) {
             return;
         }

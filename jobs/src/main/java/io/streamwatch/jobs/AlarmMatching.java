@@ -71,10 +71,16 @@ final class AlarmMatching {
                 .selectExpr("key", "raw_value AS value", "topic", "`partition`", "`offset`", "metric_timestamp AS timestamp", "reason");
     }
 
-    /** The alarms of the batch, stateless and stateful ones, in {@link AlarmsTable#SCHEMA}. */
-    Dataset<Row> alarms() {
+    /**
+     * The alarms of the batch in {@link AlarmsTable#SCHEMA}: the stateless ones, and when some rules are stateful
+     * (cooldown, resolved messages) theirs, decided per rule (a shuffle the seed's rules never pay for).
+     */
+    Dataset<Row> alarms(boolean anyStatefulRule) {
         String[] columns = AlarmsTable.SCHEMA.fieldNames();
         Dataset<Row> stateless = outcomes.where("kind = '" + ALARM + "'").selectExpr(columns);
+        if (!anyStatefulRule) {
+            return stateless;
+        }
         Dataset<Row> stateful = outcomes.where("kind = '" + EVALUATION + "'")
                 .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
                 .flatMapGroups(new DecideInOrder(states), Encoders.row(AlarmsTable.SCHEMA));

@@ -126,6 +126,7 @@ public final class Alarms implements Callable<Integer> {
             AlarmDelivery delivery = new AlarmDelivery(spark, table, checkpoint, rules, allowed, report);
             try {
                 StreamingQuery query = startQuery(spark, new BatchMatcher(table, rules, delivery, counts, report));
+                delivery.resume(query.id().toString());
                 LOG.info("matching {} against {} rules of {}; alarms into {}", metricsTopic, rules.rules().size(), rulesTopic, alarmsPath);
                 try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
                     query.awaitTermination();
@@ -241,6 +242,7 @@ public final class Alarms implements Callable<Integer> {
                 LOG.info("batch {} is already in the alarms table; skipped", batchId);
                 return;
             }
+            long started = System.nanoTime();
             RuleIndex index = rules.index();
             JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
             Broadcast<RuleIndex> broadcastRules = context.broadcast(index);
@@ -255,7 +257,7 @@ public final class Alarms implements Callable<Integer> {
                     quarantined.withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
                             .write().format("delta").mode("append").options(idempotent).save(table.quarantinePath());
                 }
-                List<Alarm> alarms = AlarmsTable.alarms(matching.alarms());
+                List<Alarm> alarms = AlarmsTable.alarms(matching.alarms(index.hasStatefulRules()));
                 if (!alarms.isEmpty()) {
                     spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA)
                             .withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
@@ -268,6 +270,8 @@ public final class Alarms implements Callable<Integer> {
                 counts.quarantined.addAndGet(quarantinedCount);
                 delivery.offer(batchId, alarms);
                 report.run();
+                LOG.info("batch {}: {} alarm(s), {} record(s) quarantined, {} rules, {} ms", batchId, alarms.size(), quarantinedCount,
+                        index.size(), (System.nanoTime() - started) / 1_000_000);
             } finally {
                 matching.outcomes().unpersist();
                 broadcastRules.destroy();

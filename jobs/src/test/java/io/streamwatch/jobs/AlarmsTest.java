@@ -68,12 +68,18 @@ class AlarmsTest extends SyncTestSupport {
         kafka.sendKeyed(metricsTopic, records);
     }
 
+    String[] alarmsArgs() {
+        return new String[] {"--bootstrap-servers", kafka.bootstrapServers(), "--metrics-topic", metricsTopic, "--rules-topic", rulesTopic,
+            "--checkpoint", checkpoint(), "--alarms-path", alarmsPath(), "--allowed-webhook-prefixes", discord.url("/api/webhooks/"),
+            "--pushgateway", pushgateway.address(), "--starting-offsets", "earliest", "--push-timeout", "5s", "--delivery-grace", "5s"};
+    }
+
     Future<Integer> startAlarms() {
-        Future<Integer> job = background.submit(() -> Jobs.execute(new Alarms(), "--bootstrap-servers", kafka.bootstrapServers(),
-                "--metrics-topic", metricsTopic, "--rules-topic", rulesTopic, "--checkpoint", checkpoint(),
-                "--alarms-path", alarmsPath(), "--allowed-webhook-prefixes", discord.url("/api/webhooks/"),
-                "--pushgateway", pushgateway.address(), "--starting-offsets", "earliest", "--push-timeout", "5s",
-                "--delivery-grace", "5s"));
+        return startAlarmsWith(alarmsArgs());
+    }
+
+    Future<Integer> startAlarmsWith(String... args) {
+        Future<Integer> job = background.submit(() -> Jobs.execute(new Alarms(), args));
         await().atMost(Duration.ofSeconds(60)).until(() -> SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).isPresent() || job.isDone());
         return job;
     }
@@ -181,5 +187,31 @@ class AlarmsTest extends SyncTestSupport {
         assertEquals(5.0, pushgateway.value("streamwatch_alarm_deliveries_total",
                 Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME, "outcome", "delivered")).orElse(0));
         assertEquals(0, stopAlarms(job));
+    }
+
+    @Test
+    void aKilledJobLosesNoAlarm_repeatsNoRow_andDeliversWhatWasLeftOnce() throws Exception {
+        putRule(new Rule("k6", "m", 0, hook("kill"), Operator.GREATER, 0, false));
+        String path = "/api/webhooks/kill/t0ken";
+        String[] args = alarmsArgs();
+        try (io.streamwatch.testkit.ChildJvm alarms = io.streamwatch.testkit.ChildJvm.start(Alarms.class, Map.of("spark.master", "local[2]"),
+                dir.resolve("alarms-1.log"), args)) {
+            metrics("m", 1, 2, 3, 4, 5);
+            await().atMost(Duration.ofMinutes(2)).until(() -> discord.accepted(path).size() == 5);
+            discord.replyAlways(path, WebhookReceiver.Reply.status(503));
+            metrics("m", 6, 7, 8, 9, 10);
+            await().atMost(Duration.ofSeconds(60)).until(() -> rows(alarmsPath()) == 10
+                    && discord.deliveries().stream().anyMatch(d -> d.answered() == 503));
+            alarms.kill();
+            alarms.awaitExit(Duration.ofSeconds(30));
+        }
+        discord.clearReply(path);
+        Future<Integer> restarted = startAlarmsWith(args);
+        await().atMost(Duration.ofMinutes(2)).until(() -> discord.accepted(path).size() >= 10);
+        assertEquals(0, stopAlarms(restarted));
+        assertEquals(List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0), discord.accepted(path).stream()
+                .map(d -> Double.parseDouble(d.body().get("embeds").get(0).get("fields").get(2).get("value").asText())).toList(),
+                "every alarm delivered, in order, none twice");
+        assertEquals(10, rows(alarmsPath()));
     }
 }

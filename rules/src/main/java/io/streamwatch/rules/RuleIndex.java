@@ -11,13 +11,15 @@ import java.util.Map;
  * rules. Immutable, so a micro-batch matches against one consistent set; serializable, to ship to executors.
  */
 public final class RuleIndex implements Serializable {
-    public static final RuleIndex EMPTY = new RuleIndex(Map.of(), 0);
+    public static final RuleIndex EMPTY = new RuleIndex(Map.of(), 0, false);
     private final Map<String, List<Rule>> byMetricName;
     private final int size;
+    private final boolean anyStateful;
 
-    private RuleIndex(Map<String, List<Rule>> byMetricName, int size) {
+    private RuleIndex(Map<String, List<Rule>> byMetricName, int size, boolean anyStateful) {
         this.byMetricName = byMetricName;
         this.size = size;
+        this.anyStateful = anyStateful;
     }
 
     public static RuleIndex of(Collection<Rule> rules) {
@@ -26,11 +28,16 @@ public final class RuleIndex implements Serializable {
             byMetricName.computeIfAbsent(rule.metricName(), name -> new java.util.ArrayList<>()).add(rule);
         }
         byMetricName.replaceAll((name, list) -> List.copyOf(list));
-        return new RuleIndex(Map.copyOf(byMetricName), rules.size());
+        return new RuleIndex(Map.copyOf(byMetricName), rules.size(), rules.stream().anyMatch(Rule::isStateful));
     }
 
     public List<Rule> rulesFor(String metricName) {
         return byMetricName.getOrDefault(metricName, List.of());
+    }
+
+    /** Whether some rule has a cooldown or sends resolved messages. */
+    public boolean hasStatefulRules() {
+        return anyStateful;
     }
 
     public int size() {

@@ -117,6 +117,11 @@ public final class WebhookReceiver implements AutoCloseable {
         pathReplies.put(path, reply);
     }
 
+    /** Answers this path as any other again. */
+    public void clearReply(String path) {
+        pathReplies.remove(path);
+    }
+
     /** Every request received, whatever it was answered. */
     public List<Delivery> deliveries() {
         return List.copyOf(deliveries);
