@@ -63,6 +63,8 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private final String printableAddress;
     private final PushGateway pushGateway;
     private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
+    private final java.util.Set<java.util.function.BiConsumer<PushGroup, Collection<MetricSample>>> forwarders =
+            new java.util.concurrent.CopyOnWriteArraySet<>();
     /** What the Pushgateway holds, per group and part; touched by the sender thread only. */
     private final Map<PushGroup, Map<String, Collection<MetricSample>>> pushed = new HashMap<>();
     private final AtomicLong sequence = new AtomicLong();
@@ -109,6 +111,14 @@ public final class PushgatewayPublisher implements AutoCloseable {
     /** The address without credentials. */
     public String address() {
         return printableAddress;
+    }
+
+    /**
+     * Also hands every newly computed snapshot to {@code forwarder} (e.g. the {@link MetricsTopicBridge}), on the
+     * sender thread; what it throws is ignored. Adding the same forwarder again changes nothing.
+     */
+    public void addForwarder(java.util.function.BiConsumer<PushGroup, Collection<MetricSample>> forwarder) {
+        forwarders.add(forwarder);
     }
 
     /** Publishes a group that has a single publisher. */
@@ -284,7 +294,15 @@ public final class PushgatewayPublisher implements AutoCloseable {
             return true;
         }
         try {
-            parts.put(key.part(), List.copyOf(next.snapshot() != null ? next.snapshot().get() : next.computing().join()));
+            List<MetricSample> samples = List.copyOf(next.snapshot() != null ? next.snapshot().get() : next.computing().join());
+            parts.put(key.part(), samples);
+            for (java.util.function.BiConsumer<PushGroup, Collection<MetricSample>> forwarder : forwarders) {
+                try {
+                    forwarder.accept(key.group(), samples);
+                } catch (RuntimeException | Error e) {
+                    LOG.debug("forwarder failed: {}", e.toString());
+                }
+            }
             return true;
         } catch (RuntimeException | Error e) {
             dropped(next);

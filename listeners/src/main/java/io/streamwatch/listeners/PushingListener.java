@@ -55,6 +55,7 @@ public abstract class PushingListener extends StreamingQueryListener {
         this.heartbeatInterval = settings.heartbeatInterval();
         this.publisher = publisherOf(settings);
         publisher.ifPresent(p -> flushOnExit(p, settings.flushTimeout()));
+        settings.metricsTopic().ifPresent(topic -> publisher.ifPresent(p -> p.addForwarder(MetricsTopicBridge.shared(topic))));
         if (publisher.isPresent() && removedWhenStopped()) {
             LIVE.add(this);
             installExitHook();

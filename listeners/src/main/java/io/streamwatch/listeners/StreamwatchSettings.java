@@ -31,9 +31,14 @@ import org.slf4j.LoggerFactory;
  * @param heartbeatInterval how often the health listener pushes while nothing else happens, and the Delta
  *     reader refreshes its lag while the query waits
  * @param naming the metric names: neutral ones, or the visits demos' originals
+ * @param metricsTopic where every pushed value is also sent as a metric record, for threshold rules (none: nowhere)
  */
 public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<String> job, Duration flushTimeout,
-                                  Duration heartbeatInterval, MetricNaming naming) {
+                                  Duration heartbeatInterval, MetricNaming naming, Optional<MetricsTopic> metricsTopic) {
+    /** A Kafka topic of metric records ({@code key = name, value = {"value": X}}), the alarms job's input. */
+    public record MetricsTopic(String bootstrapServers, String topic) {
+    }
+
     public static final String PREFIX = "spark.streamwatch.";
     public static final String PUSHGATEWAY_ADDRESS = PREFIX + "pushgateway.address";
     public static final String USERNAME = PREFIX + "pushgateway.username";
@@ -45,6 +50,9 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     public static final String FLUSH_TIMEOUT = PREFIX + "pushgateway.flushTimeout";
     public static final String HEARTBEAT_INTERVAL = PREFIX + "heartbeat.interval";
     public static final String METRICS_NAMING = PREFIX + "metrics.naming";
+    public static final String METRICS_TOPIC_SERVERS = PREFIX + "metricsTopic.bootstrapServers";
+    public static final String METRICS_TOPIC = PREFIX + "metricsTopic.name";
+    static final String DEFAULT_METRICS_TOPIC = "metrics";
     static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
     static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
     private static final Logger LOG = LoggerFactory.getLogger(StreamwatchSettings.class);
@@ -54,7 +62,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     /** Pushing to {@code pushgatewayAddress} (null: nowhere) with every other setting at its default. */
     public static StreamwatchSettings of(String pushgatewayAddress) {
         return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress).map(PushTarget::parse), Optional.empty(),
-                DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH);
+                DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH, Optional.empty());
     }
 
     public static StreamwatchSettings from(SparkConf conf) {
@@ -63,7 +71,8 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
                 text(conf, JOB),
                 positiveDuration(conf, FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT),
                 positiveDuration(conf, HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
-                parsed(conf, METRICS_NAMING, MetricNaming::parse, MetricNaming.STREAMWATCH));
+                parsed(conf, METRICS_NAMING, MetricNaming::parse, MetricNaming.STREAMWATCH),
+                metricsTopic(conf));
     }
 
     /** The settings of the running Spark application (for listeners created without arguments). */
@@ -73,11 +82,15 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     public StreamwatchSettings withHeartbeatInterval(Duration interval) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic);
     }
 
     public StreamwatchSettings withNaming(MetricNaming metricNaming) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic);
+    }
+
+    public StreamwatchSettings withMetricsTopic(MetricsTopic topic) {
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic));
     }
 
     public String jobOr(String defaultJob) {
@@ -97,6 +110,19 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
             warnOnce(PUSHGATEWAY_ADDRESS, PUSHGATEWAY_ADDRESS + ": " + e.getMessage() + "; streamwatch pushes nothing");
             return Optional.empty();
         }
+    }
+
+    private static Optional<MetricsTopic> metricsTopic(SparkConf conf) {
+        Optional<String> servers = text(conf, METRICS_TOPIC_SERVERS);
+        String topic = text(conf, METRICS_TOPIC).orElse(DEFAULT_METRICS_TOPIC);
+        if (servers.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!topic.matches("[a-zA-Z0-9._-]{1,249}")) {
+            warnOnce(METRICS_TOPIC, METRICS_TOPIC + ": '" + topic + "' is not a Kafka topic name; nothing is sent to a metrics topic");
+            return Optional.empty();
+        }
+        return Optional.of(new MetricsTopic(servers.get(), topic));
     }
 
     /** A secret given inline or as a file (whose content, trimmed, is the secret). */

@@ -116,6 +116,22 @@ class RunningQueriesTest {
     }
 
     @Test
+    void pushedValuesAlsoReachTheMetricsTopicKeyedByNameAndLabels() throws Exception {
+        try (io.streamwatch.testkit.EmbeddedKafka kafka = io.streamwatch.testkit.EmbeddedKafka.start(dir)) {
+            kafka.createTopic("metrics", 3);
+            attach(spark, new BatchDurationListener(settings().withMetricsTopic(
+                    new StreamwatchSettings.MetricsTopic(kafka.bootstrapServers(), "metrics"))));
+            stream(spark, table(2), "bridged", -1, 300);
+            String key = NAMES.batchDurationSeconds() + "{job=streamwatch,query=bridged}";
+            io.streamwatch.testkit.EmbeddedKafka.Record record = await().atMost(Duration.ofSeconds(60)).until(() -> kafka.read("metrics")
+                    .stream().filter(r -> key.equals(r.key())).findFirst(), java.util.Optional::isPresent).orElseThrow();
+            double seconds = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.value()).get("value").asDouble();
+            assertTrue(seconds >= 0.3, record.value());
+            assertTrue(record.value().matches("\\{\"value\": [0-9.]+}"), record.value());
+        }
+    }
+
+    @Test
     void anIdleQueryIsNotMissingItsSla() throws Exception {
         attach(spark, new BatchDurationListener(settings()));
         stream(spark, table(1), "idle_query", -1, 1_500);
