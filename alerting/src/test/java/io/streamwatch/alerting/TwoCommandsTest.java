@@ -29,11 +29,12 @@ class TwoCommandsTest {
         script(bin.resolve("apt-get"), "echo \"apt-get $*\" >> " + aptLog);
         Commands.Result fresh = Commands.runWith(Map.of("PATH", bin.toString()), REPO, "/bin/bash", "scripts/install-stack");
         assertEquals(0, fresh.exitCode(), fresh.output());
-        assertTrue(fresh.output().contains("installing docker-compose prometheus prometheus-alertmanager prometheus-pushgateway"), fresh.output());
-        assertTrue(Files.readString(aptLog).contains("install -y -qq --no-install-recommends docker-compose prometheus prometheus-alertmanager prometheus-pushgateway"),
+        assertTrue(fresh.output().contains("installing chromium chromium-driver docker-compose prometheus prometheus-alertmanager prometheus-pushgateway"), fresh.output());
+        assertTrue(Files.readString(aptLog).contains("install -y -qq --no-install-recommends chromium chromium-driver docker-compose prometheus prometheus-alertmanager prometheus-pushgateway"),
                 Files.readString(aptLog));
 
-        for (String tool : List.of("prometheus-pushgateway", "prometheus", "promtool", "prometheus-alertmanager", "amtool", "docker-compose")) {
+        for (String tool : List.of("prometheus-pushgateway", "prometheus", "promtool", "prometheus-alertmanager", "amtool", "docker-compose",
+                "chromium", "chromedriver")) {
             link(bin, tool);
         }
         Files.delete(aptLog);

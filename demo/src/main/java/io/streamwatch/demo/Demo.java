@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
                 + "a local Pushgateway, an in-process Kafka broker.")
 public final class Demo implements Callable<Integer> {
     /** The scenarios. */
-    enum Scenario { lag, sla }
+    enum Scenario { lag, sla, alarms }
 
     @Parameters(index = "0", defaultValue = "lag", description = "Scenario: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Scenario scenario;
@@ -30,7 +30,7 @@ public final class Demo implements Callable<Integer> {
     @Option(names = "--pushgateway", paramLabel = "HOST:PORT", description = "Use this Pushgateway instead of starting one.")
     String pushgatewayAddress;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Use this Kafka instead of the in-process broker (sla).")
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Use this Kafka instead of the in-process broker (sla, alarms).")
     String bootstrapServers;
 
     @Option(names = "--work-dir", description = "Folder for the tables, checkpoints and logs (default: a new temp folder).")
@@ -57,12 +57,12 @@ public final class Demo implements Callable<Integer> {
             AlertView alerts = new AlertView(stack);
             switch (scenario) {
                 case lag -> new LagScenario(dir, pushgateway, alerts).run();
+                case alarms -> {
+                    startedKafka = startKafkaUnlessGiven(dir);
+                    new AlarmsScenario(dir, bootstrapServers, pushgatewayAddress).run();
+                }
                 case sla -> {
-                    if (bootstrapServers == null) {
-                        startedKafka = EmbeddedKafka.start(dir);
-                        bootstrapServers = startedKafka.bootstrapServers();
-                        step("Started an in-process Kafka broker (KRaft) at " + bootstrapServers);
-                    }
+                    startedKafka = startKafkaUnlessGiven(dir);
                     AlertingConfig thresholds = stack != null ? stack.config : AlertingConfig.profile(AlertingConfig.repository(), "default");
                     new SlaScenario(dir, pushgateway, alerts, Long.parseLong(thresholds.value("sla_millis")), bootstrapServers).run();
                 }
@@ -76,6 +76,16 @@ public final class Demo implements Callable<Integer> {
                 stack.close();
             }
         }
+    }
+
+    private EmbeddedKafka startKafkaUnlessGiven(Path dir) {
+        if (bootstrapServers != null) {
+            return null;
+        }
+        EmbeddedKafka kafka = EmbeddedKafka.start(dir);
+        bootstrapServers = kafka.bootstrapServers();
+        step("Started an in-process Kafka broker (KRaft) at " + bootstrapServers);
+        return kafka;
     }
 
     static void job(Callable<Integer> job, String... args) {

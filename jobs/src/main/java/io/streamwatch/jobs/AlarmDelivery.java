@@ -34,12 +34,17 @@ import org.slf4j.LoggerFactory;
  * Delivers the alarms to their rules' Discord webhooks on a thread of its own, so delivery never holds up matching.
  * The alarms table is the outbox: each batch's alarms are handed over in memory once committed (or, when too many
  * are waiting, read back from the table), and the progress (query, batch, alarms delivered in it) is saved in the
- * checkpoint after every message. A restart resumes after the last message delivered: at least once, and no
- * duplicates when nothing crashed. The webhook is the rule's as it is at delivery: a deleted rule's alarms are
+ * checkpoint every {@link #SAVE_EVERY}, after a batch's last message, and at a stop. A restart resumes after the
+ * last message saved: at least once, and no duplicates when nothing crashed. The webhook is the rule's as it is at delivery: a deleted rule's alarms are
  * dropped, a webhook outside the allowed prefixes is never called, a webhook that answered 404 is not called again.
  */
 final class AlarmDelivery implements AutoCloseable {
     static final int MAX_ALARMS_IN_MEMORY = 10_000;
+    /**
+     * How often the progress is saved while messages flow (and always after a batch's last): a crash repeats at most
+     * the messages of this long, a stop none.
+     */
+    static final Duration SAVE_EVERY = Duration.ofMillis(200);
     private static final Logger LOG = LoggerFactory.getLogger(AlarmDelivery.class);
 
     /** What is delivered so far: all batches before {@code batchId}, and the first {@code delivered} alarms of it. */
@@ -67,6 +72,7 @@ final class AlarmDelivery implements AutoCloseable {
     private volatile long recoveredThrough = -1;
     private volatile boolean stopping;
     private volatile boolean idle = true;
+    private long savedAtNanos;
 
     AlarmDelivery(SparkSession spark, AlarmsTable table, String checkpoint, RulesView rules, WebhookPrefixes allowed, Runnable onChange) {
         this.spark = spark;
@@ -153,6 +159,7 @@ final class AlarmDelivery implements AutoCloseable {
                 deliver(work);
             }
         } catch (DiscordWebhook.Stopped | InterruptedException e) {
+            save(progress);
             LOG.info("alarm delivery stopped; the rest is delivered after a restart");
         } catch (RuntimeException e) {
             LOG.error("alarm delivery failed: {}; the rest is delivered after a restart", e.toString());
@@ -168,11 +175,14 @@ final class AlarmDelivery implements AutoCloseable {
         for (int i = from; i < alarms.size(); i++) {
             String outcome = deliver(alarms.get(i));
             outcomes.computeIfAbsent(outcome, o -> new AtomicLong()).incrementAndGet();
-            save(new Progress(progress.queryId(), work.batchId(), i + 1));
+            progress = new Progress(progress.queryId(), work.batchId(), i + 1);
             if (work.alarms() != null) {
                 alarmsInMemory.decrementAndGet();
             }
-            onChange.run();
+            if (System.nanoTime() - savedAtNanos > SAVE_EVERY.toNanos() || i == alarms.size() - 1) {
+                save(progress);
+                onChange.run();
+            }
         }
     }
 
@@ -225,7 +235,7 @@ final class AlarmDelivery implements AutoCloseable {
     }
 
     private void save(Progress next) {
-        progress = next;
+        savedAtNanos = System.nanoTime();
         String json = RuleJson.JSON.createObjectNode().put("query_id", next.queryId()).put("batch_id", next.batchId())
                 .put("delivered", next.delivered()).toString();
         try {

@@ -62,29 +62,40 @@ final class AlarmMatching {
         this.states = states;
     }
 
-    Dataset<Row> outcomes() {
-        return outcomes;
-    }
-
-    Dataset<Row> quarantined() {
-        return outcomes.where("kind = '" + QUARANTINE + "'")
-                .selectExpr("key", "raw_value AS value", "topic", "`partition`", "`offset`", "metric_timestamp AS timestamp", "reason");
+    /** The batch's alarms (in delivery order) and its quarantined records, from one Spark job. */
+    record Result(List<Alarm> alarms, List<Row> quarantined) {
     }
 
     /**
-     * The alarms of the batch in {@link AlarmsTable#SCHEMA}: the stateless ones, and when some rules are stateful
-     * (cooldown, resolved messages) theirs, decided per rule (a shuffle the seed's rules never pay for).
+     * Runs the matching: the stateless rules' alarms and the quarantined records where the records are, and when
+     * some rules are stateful (cooldown, resolved messages) their alarms decided per rule (a shuffle the seed's
+     * rules never pay for); all of it collected in one job (alarms and quarantined records are few next to metrics).
      */
-    Dataset<Row> alarms(boolean anyStatefulRule) {
-        String[] columns = AlarmsTable.SCHEMA.fieldNames();
-        Dataset<Row> stateless = outcomes.where("kind = '" + ALARM + "'").selectExpr(columns);
-        if (!anyStatefulRule) {
-            return stateless;
+    Result collect(boolean anyStatefulRule) {
+        Dataset<Row> found = outcomes.where("kind IN ('" + ALARM + "', '" + QUARANTINE + "')");
+        if (anyStatefulRule) {
+            outcomes.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            Dataset<Row> stateful = outcomes.where("kind = '" + EVALUATION + "'")
+                    .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
+                    .flatMapGroups(new DecideInOrder(states), Encoders.row(OUTCOME));
+            found = found.union(stateful);
         }
-        Dataset<Row> stateful = outcomes.where("kind = '" + EVALUATION + "'")
-                .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
-                .flatMapGroups(new DecideInOrder(states), Encoders.row(AlarmsTable.SCHEMA));
-        return stateless.unionByName(stateful);
+        try {
+            List<Alarm> alarms = new ArrayList<>();
+            List<Row> quarantined = new ArrayList<>();
+            for (Row row : found.collectAsList()) {
+                if (QUARANTINE.equals(row.getString(0))) {
+                    quarantined.add(org.apache.spark.sql.RowFactory.create(row.getAs("key"), row.getAs("raw_value"), row.getAs("topic"),
+                            row.getAs("partition"), row.getAs("offset"), row.getAs("metric_timestamp"), row.getAs("reason")));
+                } else {
+                    alarms.add(AlarmsTable.alarmOf(row, 1));
+                }
+            }
+            alarms.sort(AlarmsTable.DELIVERY_ORDER);
+            return new Result(List.copyOf(alarms), quarantined);
+        } finally {
+            outcomes.unpersist();
+        }
     }
 
     /** Parses each record and matches it against its metric's rules. */
@@ -217,10 +228,10 @@ final class AlarmMatching {
                     }
                 }
                 if (decided != null) {
-                    Row alarm = RowFactory.create(ruleId, evaluation.getAs("metric_name"), evaluation.getAs("value"),
+                    Row alarm = RowFactory.create(ALARM, ruleId, evaluation.getAs("metric_name"), evaluation.getAs("value"),
                             evaluation.getAs("threshold"), evaluation.getAs("operator"), decided.label(), evaluation.getAs("metric_timestamp"),
-                            evaluation.getAs("topic"), evaluation.getAs("partition"), evaluation.getAs("offset"));
-                    state = state.after(AlarmsTable.alarmOf(alarm));
+                            evaluation.getAs("topic"), evaluation.getAs("partition"), evaluation.getAs("offset"), true, null, null, null, null, null);
+                    state = state.after(AlarmsTable.alarmOf(alarm, 1));
                     alarms.add(alarm);
                 }
             }

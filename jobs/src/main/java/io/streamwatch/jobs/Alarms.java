@@ -30,7 +30,6 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -237,27 +236,27 @@ public final class Alarms implements Callable<Integer> {
             if (states == null) {
                 states = new HashMap<>(table.ruleStates(spark));
                 delivery.resume(queryId);
-            }
-            if (table.lastBatchWritten(spark, appId) >= batchId) {
-                LOG.info("batch {} is already in the alarms table; skipped", batchId);
-                return;
+                // Only a run's first batch can be one an earlier run wrote before it was stopped or killed.
+                if (table.lastBatchWritten(spark, appId) >= batchId) {
+                    LOG.info("batch {} is already in the alarms table; skipped", batchId);
+                    return;
+                }
             }
             long started = System.nanoTime();
             RuleIndex index = rules.index();
             JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
             Broadcast<RuleIndex> broadcastRules = context.broadcast(index);
             Broadcast<Map<String, AlarmsTable.RuleState>> broadcastStates = context.broadcast(Map.copyOf(states));
-            AlarmMatching matching = new AlarmMatching(records, broadcastRules, broadcastStates);
-            matching.outcomes().persist(StorageLevel.MEMORY_AND_DISK());
             try {
+                AlarmMatching.Result matched = new AlarmMatching(records, broadcastRules, broadcastStates).collect(index.hasStatefulRules());
+                long matchedAt = System.nanoTime();
                 Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
-                Dataset<Row> quarantined = matching.quarantined();
-                long quarantinedCount = quarantined.count();
-                if (quarantinedCount > 0) {
-                    quarantined.withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
+                if (!matched.quarantined().isEmpty()) {
+                    spark.createDataFrame(matched.quarantined(), AlarmsTable.QUARANTINE_SCHEMA)
+                            .withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
                             .write().format("delta").mode("append").options(idempotent).save(table.quarantinePath());
                 }
-                List<Alarm> alarms = AlarmsTable.alarms(matching.alarms(index.hasStatefulRules()));
+                List<Alarm> alarms = matched.alarms();
                 if (!alarms.isEmpty()) {
                     spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA)
                             .withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
@@ -267,13 +266,13 @@ public final class Alarms implements Callable<Integer> {
                     states.put(alarm.ruleId(), states.getOrDefault(alarm.ruleId(), AlarmsTable.RuleState.NONE).after(alarm));
                     counts.alarms.computeIfAbsent(alarm.state().label(), s -> new AtomicLong()).incrementAndGet();
                 }
-                counts.quarantined.addAndGet(quarantinedCount);
+                counts.quarantined.addAndGet(matched.quarantined().size());
                 delivery.offer(batchId, alarms);
                 report.run();
-                LOG.info("batch {}: {} alarm(s), {} record(s) quarantined, {} rules, {} ms", batchId, alarms.size(), quarantinedCount,
-                        index.size(), (System.nanoTime() - started) / 1_000_000);
+                LOG.info("batch {}: {} alarm(s), {} record(s) quarantined, {} rules; matched in {} ms, written in {} ms", batchId,
+                        alarms.size(), matched.quarantined().size(), index.size(), (matchedAt - started) / 1_000_000,
+                        (System.nanoTime() - matchedAt) / 1_000_000);
             } finally {
-                matching.outcomes().unpersist();
                 broadcastRules.destroy();
                 broadcastStates.destroy();
             }

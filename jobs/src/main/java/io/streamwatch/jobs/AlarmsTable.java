@@ -37,8 +37,17 @@ final class AlarmsTable {
             + "topic STRING NOT NULL, `partition` INT NOT NULL, `offset` BIGINT NOT NULL, query_id STRING NOT NULL, batch_id BIGINT NOT NULL";
     static final String QUARANTINE_COLUMNS = "key STRING, value STRING, topic STRING NOT NULL, `partition` INT NOT NULL, "
             + "`offset` BIGINT NOT NULL, timestamp TIMESTAMP, reason STRING NOT NULL, query_id STRING NOT NULL, batch_id BIGINT NOT NULL";
+    static final StructType QUARANTINE_SCHEMA = new StructType()
+            .add("key", DataTypes.StringType)
+            .add("value", DataTypes.StringType)
+            .add("topic", DataTypes.StringType, false)
+            .add("partition", DataTypes.IntegerType, false)
+            .add("offset", DataTypes.LongType, false)
+            .add("timestamp", DataTypes.TimestampType)
+            .add("reason", DataTypes.StringType, false);
     /** The order of a batch's alarms, in which they are delivered and counted as delivered. */
-    static final String[] DELIVERY_ORDER = {"partition", "offset", "rule_id", "state"};
+    static final java.util.Comparator<Alarm> DELIVERY_ORDER = java.util.Comparator.comparing(Alarm::topic)
+            .thenComparingInt(Alarm::partition).thenComparingLong(Alarm::offset).thenComparing(Alarm::ruleId).thenComparing(Alarm::state);
 
     /** A rule's last alarm: whether it is firing, and when it last fired (for its cooldown). */
     record RuleState(boolean firing, long lastFiringMillis) implements java.io.Serializable {
@@ -111,15 +120,17 @@ final class AlarmsTable {
 
     /** Alarm rows (at least the {@link #SCHEMA} columns) as alarms, in delivery order. */
     static List<Alarm> alarms(Dataset<Row> rows) {
-        return rows.select(SCHEMA.fieldNames()[0], java.util.Arrays.copyOfRange(SCHEMA.fieldNames(), 1, SCHEMA.size()))
-                .orderBy(DELIVERY_ORDER[0], java.util.Arrays.copyOfRange(DELIVERY_ORDER, 1, DELIVERY_ORDER.length))
-                .collectAsList().stream().map(AlarmsTable::alarmOf).toList();
+        List<Alarm> alarms = new java.util.ArrayList<>(rows.select(SCHEMA.fieldNames()[0],
+                java.util.Arrays.copyOfRange(SCHEMA.fieldNames(), 1, SCHEMA.size())).collectAsList().stream().map(row -> alarmOf(row, 0)).toList());
+        alarms.sort(DELIVERY_ORDER);
+        return alarms;
     }
 
-    static Alarm alarmOf(Row row) {
-        return new Alarm(row.getString(0), row.getString(1), row.getDouble(2), row.getDouble(3),
-                Operator.of(row.getString(4)).orElseThrow(), Alarm.State.of(row.getString(5)), row.getTimestamp(6).getTime(),
-                row.getString(7), row.getInt(8), row.getLong(9));
+    /** The alarm in a row whose {@link #SCHEMA} columns start at {@code first}. */
+    static Alarm alarmOf(Row row, int first) {
+        return new Alarm(row.getString(first), row.getString(first + 1), row.getDouble(first + 2), row.getDouble(first + 3),
+                Operator.of(row.getString(first + 4)).orElseThrow(), Alarm.State.of(row.getString(first + 5)),
+                row.getTimestamp(first + 6).getTime(), row.getString(first + 7), row.getInt(first + 8), row.getLong(first + 9));
     }
 
     static Row rowOf(Alarm alarm) {

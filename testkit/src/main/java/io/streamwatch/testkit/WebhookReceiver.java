@@ -127,6 +127,11 @@ public final class WebhookReceiver implements AutoCloseable {
         return List.copyOf(deliveries);
     }
 
+    /** The requests answered 2xx, to any path. */
+    public List<Delivery> accepted() {
+        return deliveries.stream().filter(Delivery::accepted).toList();
+    }
+
     /** The requests to this path that were answered 2xx. */
     public List<Delivery> accepted(String path) {
         return deliveries.stream().filter(d -> d.path().equals(path) && d.accepted()).toList();

@@ -1,0 +1,119 @@
+package io.streamwatch.demo;
+
+import static io.streamwatch.demo.Demo.step;
+
+import io.streamwatch.jobs.Alarms;
+import io.streamwatch.jobs.Jobs;
+import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.rules.ApiToken;
+import io.streamwatch.rules.Cli;
+import io.streamwatch.rules.RulesApi;
+import io.streamwatch.rules.Sources;
+import io.streamwatch.rules.WebhookPrefixes;
+import io.streamwatch.testkit.WebhookReceiver;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The alarms scenario: the rules API, a rule created with curl, the stairs emulator publishing metrics, the Spark
+ * alarms job delivering each alarm to a local Discord-compatible receiver, then the rule deleted with curl and
+ * the alarms stopping.
+ */
+final class AlarmsScenario {
+    private static final String METRIC = "packages-received";
+    private final Path dir;
+    private final String bootstrapServers;
+    private final String pushgateway;
+
+    AlarmsScenario(Path dir, String bootstrapServers, String pushgateway) {
+        this.dir = dir;
+        this.bootstrapServers = bootstrapServers;
+        this.pushgateway = pushgateway;
+    }
+
+    void run() throws Exception {
+        String token = UUID.randomUUID().toString();
+        ExecutorService background = Executors.newFixedThreadPool(2);
+        try (WebhookReceiver discord = new WebhookReceiver();
+             RulesApi api = RulesApi.start(new RulesApi.Settings("127.0.0.1", 0, bootstrapServers, "rules",
+                     WebhookPrefixes.parse(discord.url("/api/webhooks/")), ApiToken.load(null, token)))) {
+            String rulesUrl = "http://127.0.0.1:" + api.port() + "/rules";
+            String webhook = discord.url("/api/webhooks/15434354352132/demo-token");
+            step("1. The rules API at " + rulesUrl + " (page: http://127.0.0.1:" + api.port() + "/), writes need the token "
+                    + token + "; a local Discord-compatible receiver at " + discord.url("/api/webhooks/"));
+
+            step("2. Create a rule with curl: alarm when " + METRIC + " > 500");
+            String created = curl("-sS", "-X", "POST", rulesUrl, "-H", "Authorization: Bearer " + token,
+                    "-H", "Content-Type: application/json",
+                    "-d", "{\"metric_name\": \"" + METRIC + "\", \"threshold\": 500, \"discord_webhook_url\": \"" + webhook + "\"}");
+            String ruleId = created.replaceAll("(?s).*\"id\":\"([^\"]+)\".*", "$1");
+
+            step("3. Start the Spark alarms job and the stairs emulator (Sources stairs " + METRIC + " 480 510 5 0.5)");
+            Future<Integer> alarms = background.submit(() -> Jobs.execute(new Alarms(), "--bootstrap-servers", bootstrapServers,
+                    "--checkpoint", dir.resolve("checkpoints/alarms").toString(), "--alarms-path", dir.resolve("alarms").toString(),
+                    "--allowed-webhook-prefixes", discord.url("/api/webhooks/"), "--pushgateway", pushgateway,
+                    "--starting-offsets", "earliest"));
+            Future<Integer> stairs = background.submit(() -> Cli.execute(new Sources(), "stairs", METRIC, "480", "510", "5", "0.5",
+                    "--bootstrap-servers", bootstrapServers, "--count", "200", "--quiet"));
+
+            step("4. Alarms arrive at the receiver (505 and 510 exceed 500, every 3.5 s)");
+            int shown = watch(discord, 6, Duration.ofSeconds(120));
+
+            step("5. Delete the rule with curl");
+            curl("-sS", "-X", "DELETE", rulesUrl + "/" + ruleId, "-H", "Authorization: Bearer " + token);
+            Thread.sleep(2_000); // the job applies a deleted rule within a second; what it matched before still arrives
+            int before = discord.accepted().size();
+            step("6. Stairs goes on above 500 for 10 s: no alarm arrives");
+            Thread.sleep(10_000);
+            System.out.printf("   alarms received in those 10 s: %d (before: %d, of which shown: %d)%n",
+                    discord.accepted().size() - before, before, shown);
+            stairs.cancel(true);
+            SparkSessions.activeQuery(SparkSessions.getOrCreate("demo"), Alarms.QUERY_NAME).ifPresent(SparkSessions::stop);
+            alarms.get(60, TimeUnit.SECONDS);
+            long rows = SparkSessions.getOrCreate("demo").read().format("delta").load(dir.resolve("alarms").toString()).count();
+            System.out.printf("   %s holds %d alarm rows (change data feed on)%n", dir.resolve("alarms"), rows);
+        } finally {
+            background.shutdownNow();
+        }
+    }
+
+    /** Prints the alarms as they arrive, until {@code count} or the timeout; returns how many were shown. */
+    private static int watch(WebhookReceiver discord, int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int shown = 0;
+        while (shown < count && System.nanoTime() < deadline) {
+            List<WebhookReceiver.Delivery> accepted = discord.accepted();
+            for (; shown < Math.min(count, accepted.size()); shown++) {
+                var embed = accepted.get(shown).body().get("embeds").get(0);
+                System.out.printf("   [%tT] %s: %s%n", accepted.get(shown).receivedAtMillis(), embed.get("title").asText(),
+                        embed.get("description").asText());
+            }
+            Thread.sleep(200);
+        }
+        return shown;
+    }
+
+    /** Runs curl as a person would, printing the command (token elided) and its answer. */
+    private static String curl(String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of("curl"));
+        command.addAll(List.of(args));
+        System.out.println("   $ " + String.join(" ", command.stream()
+                .map(arg -> arg.startsWith("Authorization: Bearer ") ? "'Authorization: Bearer $TOKEN'" : arg.contains(" ") || arg.contains("{") ? "'" + arg + "'" : arg)
+                .toList()));
+        Process curl = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String answer = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (curl.waitFor() != 0) {
+            throw new IllegalStateException("curl failed: " + answer);
+        }
+        System.out.println("   " + answer);
+        return answer;
+    }
+}
