@@ -7,10 +7,13 @@ import io.streamwatch.jobs.Jobs;
 import io.streamwatch.jobs.SparkSessions;
 import io.streamwatch.rules.ApiToken;
 import io.streamwatch.rules.Cli;
-import io.streamwatch.rules.RulesApi;
+import io.streamwatch.rules.RulesService;
 import io.streamwatch.rules.Sources;
-import io.streamwatch.rules.WebhookPrefixes;
+import io.streamwatch.testkit.ChildJvm;
+import io.streamwatch.testkit.FreePorts;
+import io.streamwatch.testkit.Http;
 import io.streamwatch.testkit.WebhookReceiver;
+import java.util.Map;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,13 +45,22 @@ final class AlarmsScenario {
     void run() throws Exception {
         String token = UUID.randomUUID().toString();
         ExecutorService background = Executors.newFixedThreadPool(2);
+        int port = FreePorts.next();
         try (WebhookReceiver discord = new WebhookReceiver();
-             RulesApi api = RulesApi.start(new RulesApi.Settings("127.0.0.1", 0, bootstrapServers, "rules",
-                     WebhookPrefixes.parse(discord.url("/api/webhooks/")), ApiToken.load(null, token)))) {
-            String rulesUrl = "http://127.0.0.1:" + api.port() + "/rules";
+             ChildJvm api = ChildJvm.start(rulesJar(), RulesService.class.getName(), Map.of(ApiToken.ENVIRONMENT_VARIABLE, token),
+                     dir.resolve("rules-service.log"), "--port", String.valueOf(port), "--host", "127.0.0.1",
+                     "--bootstrap-servers", bootstrapServers, "--allowed-webhook-prefixes", discord.url("/api/webhooks/"))) {
+            String rulesUrl = "http://127.0.0.1:" + port + "/rules";
             String webhook = discord.url("/api/webhooks/15434354352132/demo-token");
-            step("1. The rules API at " + rulesUrl + " (page: http://127.0.0.1:" + api.port() + "/), writes need the token "
-                    + token + "; a local Discord-compatible receiver at " + discord.url("/api/webhooks/"));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (Http.get("http://127.0.0.1:" + port + "/healthz").isEmpty()) {
+                if (!api.isAlive() || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the rules service did not start:\n" + api.logTail(20));
+                }
+                Thread.sleep(200);
+            }
+            step("1. Started the rules service (RulesService, its own JVM) at " + rulesUrl + " (page: http://127.0.0.1:" + port
+                    + "/), writes need the token " + token + "; a local Discord-compatible receiver at " + discord.url("/api/webhooks/"));
 
             step("2. Create a rule with curl: alarm when " + METRIC + " > 500");
             String created = curl("-sS", "-X", "POST", rulesUrl, "-H", "Authorization: Bearer " + token,
@@ -79,9 +91,21 @@ final class AlarmsScenario {
             SparkSessions.activeQuery(SparkSessions.getOrCreate("demo"), Alarms.QUERY_NAME).ifPresent(SparkSessions::stop);
             alarms.get(60, TimeUnit.SECONDS);
             long rows = SparkSessions.getOrCreate("demo").read().format("delta").load(dir.resolve("alarms").toString()).count();
-            System.out.printf("   %s holds %d alarm rows (change data feed on)%n", dir.resolve("alarms"), rows);
+            System.out.printf("   %s holds %d alarm rows (change data feed on); %d were delivered, those still waiting when the "
+                    + "rule was deleted were dropped (streamwatch_alarm_deliveries_total{outcome=\"rule_deleted\"})%n",
+                    dir.resolve("alarms"), rows, discord.accepted().size());
         } finally {
             background.shutdownNow();
+        }
+    }
+
+    /** The rules service's shaded jar (mvn package builds it): its HTTP server would clash with Spark's in one JVM. */
+    private static String rulesJar() throws IOException {
+        Path target = io.streamwatch.alerting.AlertingConfig.repository().resolve("rules/target");
+        try (var jars = java.nio.file.Files.list(target)) {
+            return jars.filter(jar -> jar.getFileName().toString().matches("streamwatch-rules-.*-all\\.jar")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no shaded rules jar in " + target + ": run mvn -B install -DskipTests"))
+                    .toString();
         }
     }
 

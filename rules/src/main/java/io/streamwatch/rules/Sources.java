@@ -62,7 +62,7 @@ public final class Sources implements Callable<Integer> {
         @Spec(Spec.Target.MIXEE)
         picocli.CommandLine.Model.CommandSpec spec;
 
-        int publish(String metricName, BigDecimal periodSeconds, Series series) throws InterruptedException {
+        int publish(String metricName, BigDecimal periodSeconds, Series series) {
             if (metricName.isEmpty()) {
                 throw new Cli.BadFlag("NAME must not be empty");
             }
@@ -78,13 +78,22 @@ public final class Sources implements Callable<Integer> {
             KafkaTopics.ensureMetrics(bootstrapServers, topic);
             long periodNanos = periodSeconds.multiply(BigDecimal.valueOf(1_000_000_000L)).longValue();
             PrintWriter out = spec.commandLine().getOut();
-            try (KafkaProducer<String, String> producer = producer()) {
+            KafkaProducer<String, String> producer = producer();
+            // SIGTERM: what was sent is flushed before the JVM ends.
+            Thread flushOnExit = new Thread(() -> producer.close(java.time.Duration.ofSeconds(5)), "streamwatch-sources-flush");
+            Runtime.getRuntime().addShutdownHook(flushOnExit);
+            try {
                 long start = System.nanoTime();
                 for (long index = 0; count == null || index < count; index++) {
                     long due = start + index * periodNanos;
                     long wait = due - System.nanoTime();
                     if (wait > 0) {
-                        TimeUnit.NANOSECONDS.sleep(wait);
+                        try {
+                            TimeUnit.NANOSECONDS.sleep(wait);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            break; // stopped by its caller: what was sent is flushed
+                        }
                     }
                     String value = "{\"value\": " + series.valueAt(index).toPlainString() + "}";
                     producer.send(new ProducerRecord<>(topic, metricName, value), (metadata, e) -> {
@@ -97,6 +106,13 @@ public final class Sources implements Callable<Integer> {
                     }
                 }
                 producer.flush();
+            } finally {
+                producer.close(java.time.Duration.ofSeconds(5));
+                try {
+                    Runtime.getRuntime().removeShutdownHook(flushOnExit);
+                } catch (IllegalStateException e) {
+                    // the JVM is already exiting
+                }
             }
             return 0;
         }
@@ -120,7 +136,7 @@ public final class Sources implements Callable<Integer> {
         @Mixin Publishing publishing;
 
         @Override
-        public Integer call() throws InterruptedException {
+        public Integer call() {
             return publishing.publish(name, periodSeconds, index -> value);
         }
     }
@@ -136,7 +152,7 @@ public final class Sources implements Callable<Integer> {
         @Mixin Publishing publishing;
 
         @Override
-        public Integer call() throws InterruptedException {
+        public Integer call() {
             if (frequency < 1) {
                 throw new Cli.BadFlag("FREQUENCY must be 1 or more, was " + frequency);
             }
@@ -156,7 +172,7 @@ public final class Sources implements Callable<Integer> {
         @Mixin Publishing publishing;
 
         @Override
-        public Integer call() throws InterruptedException {
+        public Integer call() {
             List<BigDecimal> steps = steps(start, end, step);
             return publishing.publish(name, periodSeconds, index -> steps.get((int) (index % steps.size())));
         }

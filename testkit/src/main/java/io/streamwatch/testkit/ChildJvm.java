@@ -49,6 +49,26 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * A main class from another class path (e.g. a service's shaded jar, whose libraries would clash with Spark's),
+     * with environment variables added.
+     */
+    public static ChildJvm start(String classPath, String mainClass, Map<String, String> environment, Path log, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", classPath, mainClass));
+        command.addAll(List.of(args));
+        try {
+            Files.createDirectories(log.getParent());
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            Process process = builder.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+            return new ChildJvm(process, log);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + mainClass, e);
+        }
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
