@@ -152,6 +152,8 @@ public final class Alarms implements Callable<Integer> {
             throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
         }
         BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
+        BadFlagValue.requireNotNegative("--trigger-interval", triggerInterval.toMillis(), triggerInterval.toString());
+        push.requireValidAddress();
         try {
             return WebhookPrefixes.parse(allowedWebhookPrefixes);
         } catch (IllegalArgumentException e) {

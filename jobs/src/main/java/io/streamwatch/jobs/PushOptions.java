@@ -45,14 +45,21 @@ public final class PushOptions {
         return settings;
     }
 
-    private StreamwatchSettings settingsOf(SparkConf sparkConf) {
-        SparkConf conf = sparkConf.clone();
+    /** Fails as a bad flag unless --pushgateway, when given, is an address (before anything starts). */
+    public void requireValidAddress() {
         if (address != null) {
             try {
                 PushTarget.parse(address);
             } catch (IllegalArgumentException e) {
                 throw new BadFlagValue("--pushgateway: " + e.getMessage());
             }
+        }
+    }
+
+    private StreamwatchSettings settingsOf(SparkConf sparkConf) {
+        SparkConf conf = sparkConf.clone();
+        if (address != null) {
+            requireValidAddress();
             conf.set(StreamwatchSettings.PUSHGATEWAY_ADDRESS, address);
         } else if (!conf.contains(StreamwatchSettings.PUSHGATEWAY_ADDRESS)) {
             conf.set(StreamwatchSettings.PUSHGATEWAY_ADDRESS, DEFAULT_ADDRESS);

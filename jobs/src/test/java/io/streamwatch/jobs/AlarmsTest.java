@@ -89,6 +89,30 @@ class AlarmsTest extends SyncTestSupport {
         return job.get(60, TimeUnit.SECONDS);
     }
 
+    /** Publishes a value every 0.1 s with the seed's constant emulator. */
+    void emulate(String metric, String value, int count) {
+        assertEquals(0, io.streamwatch.rules.Cli.execute(new io.streamwatch.rules.Sources(), "constant", metric, value, "0.1",
+                "--count", String.valueOf(count), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", metricsTopic, "--quiet"));
+    }
+
+    /** The Kafka timestamps of the rule's alarms in the table. */
+    List<Long> alarmTimes(String ruleId) {
+        try {
+            return spark().read().format("delta").load(alarmsPath()).where(org.apache.spark.sql.functions.col("rule_id").equalTo(ruleId))
+                    .select("metric_timestamp").collectAsList().stream().map(r -> r.getTimestamp(0).getTime()).toList();
+        } catch (Exception e) {
+            return List.of();
+        }
+    }
+
+    /** The Kafka timestamps of the metric's records with this value. */
+    List<Long> metricTimes(String metric, String value) {
+        return spark().read().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers()).option("subscribe", metricsTopic)
+                .load().where(org.apache.spark.sql.functions.expr("CAST(key AS STRING) = '" + metric + "'")
+                        .and(org.apache.spark.sql.functions.expr("CAST(value AS STRING)").equalTo("{\"value\": " + value + "}")))
+                .select("timestamp").collectAsList().stream().map(r -> r.getTimestamp(0).getTime()).toList();
+    }
+
     String alarmsPath() {
         return dir.resolve("alarms").toString();
     }
@@ -118,20 +142,28 @@ class AlarmsTest extends SyncTestSupport {
         assertEquals(List.of("packages-received is 501 which exceeds the rule threshold (500)",
                 "packages-received is 550 which exceeds the rule threshold (500)"), descriptions("packages"));
 
+        // A rule created while the job runs takes effect within 1 s: every value from a second after it alarms.
         Rule cpu = new Rule("b2", "cpu", 10, hook("cpu"), Operator.LESS, 0, false);
         putRule(cpu);
-        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true);
-        metrics("cpu", 5, 20);
-        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").equals(List.of("cpu is 5 which is below the rule threshold (10)")));
+        long created = System.currentTimeMillis();
+        emulate("cpu", "5", 20); // 2 s of values, one every 0.1 s
+        await().atMost(Duration.ofSeconds(30)).until(() -> alarmTimes("b2").size() >= 10);
+        assertTrue(alarmTimes("b2").size() >= 10, "at least the values of its second second");
+        assertEquals(20, metricTimes("cpu", "5").size());
+        assertTrue(metricTimes("cpu", "5").stream().filter(t -> t > created + 1000).allMatch(alarmTimes("b2")::contains),
+                "every value produced a second after the rule alarmed");
+        assertEquals("cpu is 5 which is below the rule threshold (10)", descriptions("cpu").get(0));
 
         kafka.sendKeyed(metricsTopic, List.of(new java.util.AbstractMap.SimpleEntry<>(null, "{\"value\": 1}"),
                 Map.entry("cpu", "not json"), Map.entry("cpu", "{\"value\": \"3\"}"), Map.entry("cpu", "{}")));
+        // A deleted rule stops within 1 s: no value produced a second after the delete alarms.
         deleteRule(packages.id());
-        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> true); // the documented bound
-        metrics("packages-received", 999);
+        long deleted = System.currentTimeMillis();
+        emulate("packages-received", "999", 20);
         metrics("cpu", 1);
-        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").size() == 2);
-        assertEquals(2, embeds("packages").size(), "a deleted rule fires no more");
+        await().atMost(Duration.ofSeconds(30)).until(() -> alarmTimes("b2").size() == 21);
+        assertTrue(alarmTimes("a1").stream().allMatch(t -> t <= deleted + 1000), "no alarm a second after the delete");
+        int packagesDelivered = embeds("packages").size();
         await().atMost(Duration.ofSeconds(30)).until(() -> rows(alarmsPath() + "_quarantine") == 4);
         List<String> reasons = spark().read().format("delta").load(alarmsPath() + "_quarantine").orderBy("offset")
                 .collectAsList().stream().map(row -> row.<String>getAs("reason")).sorted().toList();
@@ -139,16 +171,18 @@ class AlarmsTest extends SyncTestSupport {
                 reasons.stream().filter(r -> !r.startsWith("not JSON")).toList());
         assertTrue(reasons.stream().anyMatch(r -> r.startsWith("not JSON")));
 
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").size() == 21);
         assertEquals(0, stopAlarms(job));
         metrics("cpu", 2);
         job = startAlarms();
-        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").size() == 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("cpu").size() == 22);
         assertEquals(0, stopAlarms(job));
 
         List<Row> alarms = spark().read().format("delta").load(alarmsPath()).collectAsList();
-        assertEquals(5, alarms.size(), "2 packages + 3 cpu alarms, none twice");
-        assertEquals(5, alarms.stream().map(r -> r.getAs("rule_id") + "@" + r.getAs("partition") + ":" + r.getAs("offset")).distinct().count());
-        assertEquals(5, discord.deliveries().size(), "each alarm delivered once");
+        int packagesAlarms = alarmTimes("a1").size();
+        assertEquals(packagesAlarms + 22, alarms.size(), "packages alarms + 22 cpu alarms, none twice");
+        assertEquals(alarms.size(), alarms.stream().map(r -> r.getAs("rule_id") + "@" + r.getAs("partition") + ":" + r.getAs("offset")).distinct().count());
+        assertEquals(packagesDelivered + 22, discord.deliveries().size(), "each alarm delivered once (a deleted rule's waiting ones dropped)");
         assertEquals(20, kafka.admin().describeTopics(List.of(metricsTopic)).allTopicNames().get().get(metricsTopic).partitions().size());
         assertTrue(spark().sql("SELECT * FROM table_changes_by_path('" + alarmsPath() + "', 0)").count() >= 5, "change data feed on");
     }
@@ -213,5 +247,15 @@ class AlarmsTest extends SyncTestSupport {
                 .map(d -> Double.parseDouble(d.body().get("embeds").get(0).get("fields").get(2).get("value").asText())).toList(),
                 "every alarm delivered, in order, none twice");
         assertEquals(10, rows(alarmsPath()));
+    }
+
+    @Test
+    void badFlagsExit2BeforeAnythingStarts() {
+        assertEquals(2, Jobs.execute(new Alarms(), "--starting-offsets", "middle"));
+        assertEquals(2, Jobs.execute(new Alarms(), "--allowed-webhook-prefixes", "discord.com"));
+        assertEquals(2, Jobs.execute(new Alarms(), "--metrics-topic", "a b"));
+        assertEquals(2, Jobs.execute(new Alarms(), "--max-offsets-per-trigger", "0"));
+        assertEquals(2, Jobs.execute(new Alarms(), "--trigger-interval", "soon"));
+        assertEquals(2, Jobs.execute(new Alarms(), "--pushgateway", "htp://x"));
     }
 }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * so neither a listener callback nor the Pushgateway sender ever waits for Kafka; without Kafka's client on the
  * classpath it warns once and sends nothing.
  */
-public final class MetricsTopicBridge implements java.util.function.BiConsumer<PushGroup, Collection<MetricSample>> {
+public final class MetricsTopicBridge implements java.util.function.BiConsumer<PushGroup, Collection<MetricSample>>, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsTopicBridge.class);
     private static final Map<StreamwatchSettings.MetricsTopic, MetricsTopicBridge> SHARED = new ConcurrentHashMap<>();
     private static final int QUEUE = 1000;
@@ -99,6 +99,7 @@ public final class MetricsTopicBridge implements java.util.function.BiConsumer<P
             props.put("acks", "1");
             props.put("linger.ms", "50");
             props.put("max.block.ms", "5000");
+            props.put("reconnect.backoff.max.ms", "10000");
             props.put("client.id", "streamwatch-metrics-topic");
             producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(props);
         }
@@ -109,6 +110,18 @@ public final class MetricsTopicBridge implements java.util.function.BiConsumer<P
         if (!warned) {
             warned = true;
             LOG.warn("metrics topic bridge: {} (warned once)", message);
+        }
+    }
+
+    /** Stops sending (what is queued is dropped) and closes the producer; {@link #shared} then makes a new bridge. */
+    @Override
+    public void close() {
+        SHARED.remove(target, this);
+        disabled = true;
+        sender.shutdownNow();
+        Object open = producer;
+        if (open != null) {
+            ((org.apache.kafka.clients.producer.KafkaProducer<?, ?>) open).close(java.time.Duration.ofSeconds(1));
         }
     }
 }

@@ -121,6 +121,10 @@ public final class PushgatewayPublisher implements AutoCloseable {
         forwarders.add(forwarder);
     }
 
+    public void removeForwarder(java.util.function.BiConsumer<PushGroup, Collection<MetricSample>> forwarder) {
+        forwarders.remove(forwarder);
+    }
+
     /** Publishes a group that has a single publisher. */
     public void publish(PushGroup group, Supplier<Collection<MetricSample>> snapshot) {
         publish(group, WHOLE_GROUP, snapshot);

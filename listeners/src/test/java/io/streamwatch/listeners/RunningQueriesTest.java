@@ -119,8 +119,12 @@ class RunningQueriesTest {
     void pushedValuesAlsoReachTheMetricsTopicKeyedByNameAndLabels() throws Exception {
         try (io.streamwatch.testkit.EmbeddedKafka kafka = io.streamwatch.testkit.EmbeddedKafka.start(dir)) {
             kafka.createTopic("metrics", 3);
-            attach(spark, new BatchDurationListener(settings().withMetricsTopic(
-                    new StreamwatchSettings.MetricsTopic(kafka.bootstrapServers(), "metrics"))));
+            StreamwatchSettings.MetricsTopic topic = new StreamwatchSettings.MetricsTopic(kafka.bootstrapServers(), "metrics");
+            attach(spark, new BatchDurationListener(settings().withMetricsTopic(topic)));
+            cleanups.add(() -> {
+                PushgatewayPublisher.shared(pushgateway.address()).removeForwarder(MetricsTopicBridge.shared(topic));
+                MetricsTopicBridge.shared(topic).close();
+            });
             stream(spark, table(2), "bridged", -1, 300);
             String key = NAMES.batchDurationSeconds() + "{job=streamwatch,query=bridged}";
             io.streamwatch.testkit.EmbeddedKafka.Record record = await().atMost(Duration.ofSeconds(60)).until(() -> kafka.read("metrics")

@@ -129,9 +129,10 @@ class AlarmsBenchmark {
             Future<Integer> job = background.submit(() -> Jobs.execute(new Alarms(), "--bootstrap-servers", kafka.bootstrapServers(),
                     "--checkpoint", dir.resolve("checkpoint").toString(), "--alarms-path", dir.resolve("alarms").toString(),
                     "--allowed-webhook-prefixes", discord.url("/api/webhooks/"), "--pushgateway", pushgateway.address()));
+            // Started, and its first batch has planned its offsets ("latest").
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120))
-                    .until(() -> SparkSessions.activeQuery(SparkSessions.getOrCreate("benchmark"), Alarms.QUERY_NAME).isPresent());
-            Thread.sleep(3_000); // the first batch has planned its offsets ("latest")
+                    .until(() -> SparkSessions.activeQuery(SparkSessions.getOrCreate("benchmark"), Alarms.QUERY_NAME)
+                            .map(query -> query.lastProgress() != null).orElse(false));
 
             // One record in 100 alarms: its value is its sequence number, the others -1 (threshold 0).
             Map<Long, Long> producedAt = new ConcurrentHashMap<>();

@@ -1,0 +1,173 @@
+package io.streamwatch.jobs;
+
+import io.streamwatch.listeners.BatchDurationListener;
+import io.streamwatch.listeners.KafkaLagListener;
+import io.streamwatch.listeners.MetricNaming;
+import io.streamwatch.listeners.PushGroup;
+import io.streamwatch.listeners.QueryHealthListener;
+import io.streamwatch.listeners.StreamwatchSettings;
+import io.streamwatch.rules.KafkaTopics;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Alerting on aggregates: deployment events from Kafka land exactly once in the Delta table
+ * {@code fct_customer_events} (malformed ones quarantined with the reason); a sliding window as of now counts the
+ * deployments per organization and type ({@code dim_deployments}) and keeps the organizations above the threshold
+ * ({@code organization_alert}), exported to the Pushgateway as {@code organization_alert{organization, alert_name}}.
+ */
+@Command(name = "DeploymentSpikes", mixinStandardHelpOptions = true,
+        description = "Counts deployments per organization over a sliding window and exports the organizations above the threshold.")
+public final class DeploymentSpikes implements Callable<Integer> {
+    public static final String QUERY_NAME = "deployment_spikes";
+    public static final String JOB = "event_exporter";
+    private static final Logger LOG = LoggerFactory.getLogger(DeploymentSpikes.class);
+
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = KafkaOptions.DEFAULT_BOOTSTRAP_SERVERS,
+            description = "Kafka brokers (default: ${DEFAULT-VALUE}).")
+    String bootstrapServers;
+
+    @Option(names = "--topic", defaultValue = GenerateDeployments.TOPIC, description = "Topic of the events (default: ${DEFAULT-VALUE}).")
+    String topic;
+
+    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/" + QUERY_NAME, description = "Checkpoint folder (default: ${DEFAULT-VALUE}).")
+    String checkpoint;
+
+    @Option(names = "--events-path", defaultValue = "/tmp/streamwatch/fct_customer_events",
+            description = "Delta folder of the events; dim_deployments, organization_alert and the quarantine go beside it (default: ${DEFAULT-VALUE}).")
+    String eventsPath;
+
+    @Option(names = "--window", defaultValue = "2m", converter = DurationConverter.class, description = "Sliding window (default: ${DEFAULT-VALUE}).")
+    Duration window;
+
+    @Option(names = "--threshold", defaultValue = "5", description = "An organization alerts when a deployment type's count in the window is above this (default: ${DEFAULT-VALUE}).")
+    long threshold;
+
+    @Option(names = "--evaluate-every", defaultValue = "5s", converter = DurationConverter.class,
+            description = "How often the window is evaluated without new events (default: ${DEFAULT-VALUE}).")
+    Duration evaluateEvery;
+
+    @Option(names = "--trigger-interval", defaultValue = "1s", converter = DurationConverter.class,
+            description = "Processing-time trigger interval of the ingestion (default: ${DEFAULT-VALUE}).")
+    Duration triggerInterval;
+
+    @Option(names = "--starting-offsets", defaultValue = "earliest", description = "earliest or latest, for a new checkpoint (default: ${DEFAULT-VALUE}).")
+    String startingOffsets;
+
+    @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,
+            description = "How often the health listener pushes while nothing else happens (default: ${DEFAULT-VALUE}).")
+    Duration heartbeatInterval;
+
+    @Mixin
+    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
+
+    public static void main(String[] args) {
+        Jobs.main(new DeploymentSpikes(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        checkFlags();
+        try {
+            KafkaTopics.ensure(bootstrapServers, new org.apache.kafka.clients.admin.NewTopic(topic, java.util.Optional.of(3), java.util.Optional.empty()));
+        } catch (IllegalStateException e) {
+            throw new JobFailure(e.getMessage());
+        }
+        SparkSession spark = SparkSessions.getOrCreate("DeploymentSpikes");
+        createIfMissing(spark, eventsPath, DeploymentEvents.COLUMNS);
+        createIfMissing(spark, quarantinePath(), DeploymentEvents.QUARANTINE_COLUMNS);
+        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
+        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
+                new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
+        PushGroup group = new PushGroup(settings.jobOr(JOB), Map.of("query", QUERY_NAME));
+        try (DeploymentWindow deployments = new DeploymentWindow(spark, eventsPath, sibling("dim_deployments"), sibling("organization_alert"),
+                window, threshold, push.publisher(spark), group)) {
+            deployments.start(evaluateEvery);
+            StreamingQuery query = spark.readStream().format("kafka")
+                    .option("kafka.bootstrap.servers", bootstrapServers)
+                    .option("subscribe", topic)
+                    .option("startingOffsets", startingOffsets)
+                    .option("failOnDataLoss", "false")
+                    .load().writeStream()
+                    .queryName(QUERY_NAME)
+                    .option("checkpointLocation", checkpoint)
+                    .trigger(Trigger.ProcessingTime(triggerInterval.toMillis()))
+                    .foreachBatch(new EventWriter(eventsPath, quarantinePath(), deployments))
+                    .start();
+            LOG.info("counting deployments of {} over {} s windows into {} (alert above {})", topic, window.toSeconds(), eventsPath, threshold);
+            try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
+                query.awaitTermination();
+            }
+        } finally {
+            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
+            push.flush(spark, LOG);
+            SparkSessions.detach(spark, attached);
+        }
+        return 0;
+    }
+
+    private void checkFlags() {
+        if (!KafkaTopics.isLegal(topic)) {
+            throw new BadFlagValue("--topic: '" + topic + "' is not a Kafka topic name");
+        }
+        if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
+            throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
+        }
+        if (window.toSeconds() < 1) {
+            throw new BadFlagValue("--window must be at least 1s, was " + window.toMillis() + "ms");
+        }
+        BadFlagValue.requireNotNegative("--threshold", threshold, String.valueOf(threshold));
+        BadFlagValue.requirePositive("--evaluate-every", evaluateEvery.toMillis());
+        BadFlagValue.requireNotNegative("--trigger-interval", triggerInterval.toMillis(), triggerInterval.toString());
+        push.requireValidAddress();
+    }
+
+    String quarantinePath() {
+        return eventsPath + "_quarantine";
+    }
+
+    /** A table beside the events table: {@code /data/fct_customer_events} -> {@code /data/dim_deployments}. */
+    String sibling(String name) {
+        org.apache.hadoop.fs.Path events = new org.apache.hadoop.fs.Path(eventsPath);
+        return new org.apache.hadoop.fs.Path(events.getParent(), name).toString();
+    }
+
+    private static void createIfMissing(SparkSession spark, String path, String columns) {
+        spark.sql("CREATE TABLE IF NOT EXISTS delta.`" + path + "` (" + columns + ") USING delta TBLPROPERTIES ('delta.appendOnly' = 'true')");
+    }
+
+    /** Appends a micro-batch's events and quarantined records idempotently, then has the window evaluated. */
+    record EventWriter(String eventsPath, String quarantinePath, DeploymentWindow deployments) implements VoidFunction2<Dataset<Row>, Long> {
+        @Override
+        public void call(Dataset<Row> records, Long batchId) {
+            String appId = SyncVisitsToDelta.BatchWriter.appIdOf(records.sparkSession());
+            Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
+            DeploymentEvents events = new DeploymentEvents(records);
+            events.checked().persist(StorageLevel.MEMORY_AND_DISK());
+            try {
+                if (!events.quarantined().isEmpty()) {
+                    events.quarantined().write().format("delta").mode("append").options(idempotent).save(quarantinePath);
+                }
+                events.valid().write().format("delta").mode("append").options(idempotent).save(eventsPath);
+            } finally {
+                events.checked().unpersist();
+            }
+            deployments.evaluateSoon();
+        }
+    }
+}
