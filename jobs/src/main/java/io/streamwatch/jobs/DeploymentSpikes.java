@@ -155,6 +155,7 @@ public final class DeploymentSpikes implements Callable<Integer> {
     record EventWriter(String eventsPath, String quarantinePath, DeploymentWindow deployments) implements VoidFunction2<Dataset<Row>, Long> {
         @Override
         public void call(Dataset<Row> records, Long batchId) {
+            long started = System.nanoTime();
             String appId = SyncVisitsToDelta.BatchWriter.appIdOf(records.sparkSession());
             Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
             DeploymentEvents events = new DeploymentEvents(records);
@@ -168,6 +169,7 @@ public final class DeploymentSpikes implements Callable<Integer> {
                 events.checked().unpersist();
             }
             deployments.evaluateSoon();
+            LOG.info("batch {} written in {} ms", batchId, (System.nanoTime() - started) / 1_000_000);
         }
     }
 }

@@ -1,17 +1,12 @@
 package io.streamwatch.jobs;
 
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -112,41 +107,13 @@ public final class GenerateVisits implements Callable<Integer> {
         return Math.floor((i + 1) * malformedRatio) > Math.floor(i * malformedRatio);
     }
 
-    /**
-     * Creates the topic and waits until every partition has a leader: producing before that answers
-     * NOT_LEADER_OR_FOLLOWER, after which the idempotent producer's retries could be refused as out of order.
-     */
-    private void createTopic() throws InterruptedException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            try {
-                admin.createTopics(List.of(new NewTopic(kafka.topic(), partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                    throw e;
-                }
-            }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!allPartitionsLed(admin)) {
-                if (System.nanoTime() > deadline) {
-                    throw new JobFailure("topic " + kafka.topic() + " has partitions without a leader after 30 s");
-                }
-                TimeUnit.MILLISECONDS.sleep(100);
-            }
-        } catch (ExecutionException | TimeoutException e) {
-            throw new JobFailure("cannot create topic " + kafka.topic() + ": " + e.getMessage());
-        }
-    }
-
-    /** Whether the broker knows the topic and every partition has a leader (a new topic is unknown for a moment). */
-    private boolean allPartitionsLed(Admin admin) throws InterruptedException, ExecutionException, TimeoutException {
+    /** Creates the topic and waits until every partition has a leader (producing earlier meets NOT_LEADER_OR_FOLLOWER). */
+    private void createTopic() {
         try {
-            return admin.describeTopics(List.of(kafka.topic())).allTopicNames().get(30, TimeUnit.SECONDS).get(kafka.topic())
-                    .partitions().stream().allMatch(partition -> partition.leader() != null && !partition.leader().isEmpty());
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
-                return false;
-            }
-            throw e;
+            io.streamwatch.rules.KafkaTopics.ensure(kafka.bootstrapServers(),
+                    new NewTopic(kafka.topic(), java.util.Optional.of(partitions), java.util.Optional.empty()));
+        } catch (IllegalStateException e) {
+            throw new JobFailure(e.getMessage());
         }
     }
 
