@@ -254,7 +254,7 @@ public final class Alarms implements Callable<Integer> {
                 long matchedAt = System.nanoTime();
                 Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
                 if (!matched.quarantined().isEmpty()) {
-                    spark.createDataFrame(matched.quarantined(), AlarmsTable.QUARANTINE_SCHEMA)
+                    spark.createDataFrame(matched.quarantined(), KafkaQuarantine.SCHEMA)
                             .withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
                             .write().format("delta").mode("append").options(idempotent).save(table.quarantinePath());
                 }

@@ -35,16 +35,6 @@ final class AlarmsTable {
     static final String COLUMNS = "rule_id STRING NOT NULL, metric_name STRING NOT NULL, value DOUBLE NOT NULL, "
             + "threshold DOUBLE NOT NULL, operator STRING NOT NULL, state STRING NOT NULL, metric_timestamp TIMESTAMP NOT NULL, "
             + "topic STRING NOT NULL, `partition` INT NOT NULL, `offset` BIGINT NOT NULL, query_id STRING NOT NULL, batch_id BIGINT NOT NULL";
-    static final String QUARANTINE_COLUMNS = "key STRING, value STRING, topic STRING NOT NULL, `partition` INT NOT NULL, "
-            + "`offset` BIGINT NOT NULL, timestamp TIMESTAMP, reason STRING NOT NULL, query_id STRING NOT NULL, batch_id BIGINT NOT NULL";
-    static final StructType QUARANTINE_SCHEMA = new StructType()
-            .add("key", DataTypes.StringType)
-            .add("value", DataTypes.StringType)
-            .add("topic", DataTypes.StringType, false)
-            .add("partition", DataTypes.IntegerType, false)
-            .add("offset", DataTypes.LongType, false)
-            .add("timestamp", DataTypes.TimestampType)
-            .add("reason", DataTypes.StringType, false);
     /** The order of a batch's alarms, in which they are delivered and counted as delivered. */
     static final java.util.Comparator<Alarm> DELIVERY_ORDER = java.util.Comparator.comparing(Alarm::topic)
             .thenComparingInt(Alarm::partition).thenComparingLong(Alarm::offset).thenComparing(Alarm::ruleId).thenComparing(Alarm::state);
@@ -76,12 +66,8 @@ final class AlarmsTable {
     }
 
     void createIfMissing(SparkSession spark) {
-        create(spark, path, COLUMNS, "'delta.enableChangeDataFeed' = 'true'");
-        create(spark, quarantinePath, QUARANTINE_COLUMNS, "'delta.appendOnly' = 'true'");
-    }
-
-    private static void create(SparkSession spark, String path, String columns, String properties) {
-        spark.sql("CREATE TABLE IF NOT EXISTS delta.`" + path + "` (" + columns + ") USING delta TBLPROPERTIES (" + properties + ")");
+        DeltaTables.createIfMissing(spark, path, COLUMNS, "'delta.enableChangeDataFeed' = 'true'");
+        KafkaQuarantine.createIfMissing(spark, quarantinePath);
     }
 
     Dataset<Row> read(SparkSession spark) {

@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
         description = "Creates the append-only Delta visits table and prints its features and properties.")
 public final class CreateVisitsTable implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(CreateVisitsTable.class);
-    private static final int CREATE_ATTEMPTS = 5;
 
     @ArgGroup(exclusive = true)
     VisitsTable table = new VisitsTable();
@@ -47,31 +46,9 @@ public final class CreateVisitsTable implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * Creates an append-only Delta table with these columns unless it exists. When another job creates it at the
-     * same moment (two synchronizers starting on one table), Delta refuses ours (a concurrent commit, or a folder
-     * not yet a table): after a short wait the other's table is there and kept.
-     */
+    /** Creates an append-only Delta table with these columns unless it exists (see {@link DeltaTables}). */
     static void createIfMissing(SparkSession spark, VisitsTable table, String columns) {
-        String create = "CREATE TABLE IF NOT EXISTS " + table.sqlName() + " (" + columns + ") "
-                + "USING delta TBLPROPERTIES ('delta.appendOnly' = 'true')";
-        for (int attempt = 1; ; attempt++) {
-            try {
-                spark.sql(create);
-                return;
-            } catch (Exception e) { // AnalysisException is checked for Java but thrown by Scala
-                if (attempt == CREATE_ATTEMPTS) {
-                    throw e;
-                }
-                LOG.info("{} is being created by another job ({}); trying again", table.describe(), e.getClass().getSimpleName());
-                try {
-                    Thread.sleep(250L * attempt);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
+        DeltaTables.createIfMissing(spark, table.sqlName(), table.describe(), columns, "'delta.appendOnly' = 'true'");
     }
 
     private void drop(SparkSession spark) throws java.io.IOException {

@@ -25,8 +25,6 @@ final class DeploymentEvents {
     static final String COLUMNS = "customer_id BIGINT NOT NULL, customer_name STRING, deployment_type STRING NOT NULL, "
             + "event_type STRING NOT NULL, organization STRING NOT NULL, event_ts BIGINT NOT NULL, "
             + "topic STRING NOT NULL, `partition` INT NOT NULL, `offset` BIGINT NOT NULL";
-    static final String QUARANTINE_COLUMNS = "key STRING, value STRING, topic STRING NOT NULL, `partition` INT NOT NULL, "
-            + "`offset` BIGINT NOT NULL, timestamp TIMESTAMP, reason STRING NOT NULL";
     static final StructType CHECKED = new StructType()
             .add("customer_id", DataTypes.LongType)
             .add("customer_name", DataTypes.StringType)
@@ -60,6 +58,7 @@ final class DeploymentEvents {
                 "organization", "event_ts", "topic", "`partition`", "`offset`");
     }
 
+    /** In {@link KafkaQuarantine#SCHEMA}. */
     Dataset<Row> quarantined() {
         return checked.where("reason IS NOT NULL").selectExpr("key", "value", "topic", "`partition`", "`offset`", "timestamp", "reason");
     }

@@ -89,8 +89,8 @@ public final class DeploymentSpikes implements Callable<Integer> {
             throw new JobFailure(e.getMessage());
         }
         SparkSession spark = SparkSessions.getOrCreate("DeploymentSpikes");
-        createIfMissing(spark, eventsPath, DeploymentEvents.COLUMNS);
-        createIfMissing(spark, quarantinePath(), DeploymentEvents.QUARANTINE_COLUMNS);
+        DeltaTables.createIfMissing(spark, eventsPath, DeploymentEvents.COLUMNS, "'delta.appendOnly' = 'true'");
+        KafkaQuarantine.createIfMissing(spark, quarantinePath());
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
         List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
                 new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
@@ -147,22 +147,21 @@ public final class DeploymentSpikes implements Callable<Integer> {
         return new org.apache.hadoop.fs.Path(events.getParent(), name).toString();
     }
 
-    private static void createIfMissing(SparkSession spark, String path, String columns) {
-        spark.sql("CREATE TABLE IF NOT EXISTS delta.`" + path + "` (" + columns + ") USING delta TBLPROPERTIES ('delta.appendOnly' = 'true')");
-    }
-
     /** Appends a micro-batch's events and quarantined records idempotently, then has the window evaluated. */
     record EventWriter(String eventsPath, String quarantinePath, DeploymentWindow deployments) implements VoidFunction2<Dataset<Row>, Long> {
         @Override
         public void call(Dataset<Row> records, Long batchId) {
             long started = System.nanoTime();
             String appId = SyncVisitsToDelta.BatchWriter.appIdOf(records.sparkSession());
+            String queryId = appId.substring(appId.indexOf(':') + 1);
             Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
             DeploymentEvents events = new DeploymentEvents(records);
             events.checked().persist(StorageLevel.MEMORY_AND_DISK());
             try {
                 if (!events.quarantined().isEmpty()) {
-                    events.quarantined().write().format("delta").mode("append").options(idempotent).save(quarantinePath);
+                    events.quarantined().withColumn("query_id", org.apache.spark.sql.functions.lit(queryId))
+                            .withColumn("batch_id", org.apache.spark.sql.functions.lit(batchId))
+                            .write().format("delta").mode("append").options(idempotent).save(quarantinePath);
                 }
                 events.valid().write().format("delta").mode("append").options(idempotent).save(eventsPath);
             } finally {
