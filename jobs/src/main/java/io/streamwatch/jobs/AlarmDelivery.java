@@ -1,16 +1,12 @@
 package io.streamwatch.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.streamwatch.rules.Alarm;
 import io.streamwatch.rules.DiscordMessage;
 import io.streamwatch.rules.DiscordWebhook;
 import io.streamwatch.rules.Rule;
-import io.streamwatch.rules.RuleJson;
 import io.streamwatch.rules.RulesView;
 import io.streamwatch.rules.WebhookPrefixes;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -20,12 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.hadoop.fs.CreateFlag;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileContext;
-import org.apache.hadoop.fs.Options;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +47,7 @@ final class AlarmDelivery implements AutoCloseable {
 
     private final SparkSession spark;
     private final AlarmsTable table;
-    private final Path progressFile;
+    private final CheckpointFile progressFile;
     private final RulesView rules;
     private final WebhookPrefixes allowed;
     private final DiscordWebhook discord;
@@ -77,7 +67,7 @@ final class AlarmDelivery implements AutoCloseable {
     AlarmDelivery(SparkSession spark, AlarmsTable table, String checkpoint, RulesView rules, WebhookPrefixes allowed, Runnable onChange) {
         this.spark = spark;
         this.table = table;
-        this.progressFile = new Path(checkpoint, "streamwatch-delivery/progress.json");
+        this.progressFile = new CheckpointFile(checkpoint, "streamwatch-delivery/progress.json", spark.sparkContext().hadoopConfiguration());
         this.rules = rules;
         this.allowed = allowed;
         this.onChange = onChange;
@@ -158,7 +148,7 @@ final class AlarmDelivery implements AutoCloseable {
                 idle = false;
                 deliver(work);
             }
-        } catch (DiscordWebhook.Stopped | InterruptedException e) {
+        } catch (io.streamwatch.rules.DeliveryStopped | InterruptedException e) {
             save(progress);
             LOG.info("alarm delivery stopped; the rest is delivered after a restart");
         } catch (RuntimeException e) {
@@ -166,7 +156,7 @@ final class AlarmDelivery implements AutoCloseable {
         }
     }
 
-    private void deliver(Work work) throws DiscordWebhook.Stopped, InterruptedException {
+    private void deliver(Work work) throws io.streamwatch.rules.DeliveryStopped, InterruptedException {
         List<Alarm> alarms = work.alarms() != null ? work.alarms() : table.alarmsOf(spark, progress.queryId(), work.batchId());
         int from = work.batchId() == progress.batchId() ? Math.min(progress.delivered(), alarms.size()) : 0;
         if (work.alarms() != null) {
@@ -186,7 +176,7 @@ final class AlarmDelivery implements AutoCloseable {
         }
     }
 
-    private String deliver(Alarm alarm) throws DiscordWebhook.Stopped, InterruptedException {
+    private String deliver(Alarm alarm) throws io.streamwatch.rules.DeliveryStopped, InterruptedException {
         Optional<Rule> rule = rules.rule(alarm.ruleId());
         if (rule.isEmpty()) {
             return "rule_deleted";
@@ -220,35 +210,17 @@ final class AlarmDelivery implements AutoCloseable {
 
     private Optional<Progress> load() {
         try {
-            FileSystem fs = progressFile.getFileSystem(spark.sparkContext().hadoopConfiguration());
-            if (!fs.exists(progressFile)) {
-                return Optional.empty();
-            }
-            try (var in = fs.open(progressFile)) {
-                JsonNode json = RuleJson.JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-                return Optional.of(new Progress(json.get("query_id").asText(), json.get("batch_id").asLong(), json.get("delivered").asInt()));
-            }
+            return progressFile.load().map(json -> new Progress(json.get("query_id").asText(), json.get("batch_id").asLong(), json.get("delivered").asInt()));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot read the delivery progress at {} ({}); delivering the table's alarms of this query again", progressFile, e.toString());
+            LOG.warn("cannot read the delivery progress at {} ({}); delivering the table's alarms of this query again", progressFile.path(), e.toString());
             return Optional.empty();
         }
     }
 
     private void save(Progress next) {
         savedAtNanos = System.nanoTime();
-        String json = RuleJson.JSON.createObjectNode().put("query_id", next.queryId()).put("batch_id", next.batchId())
-                .put("delivered", next.delivered()).toString();
-        try {
-            FileContext files = FileContext.getFileContext(progressFile.toUri(), spark.sparkContext().hadoopConfiguration());
-            Path temporary = new Path(progressFile.getParent(), ".progress.json." + System.nanoTime());
-            try (FSDataOutputStream out = files.create(temporary, java.util.EnumSet.of(CreateFlag.CREATE, CreateFlag.OVERWRITE),
-                    Options.CreateOpts.createParent())) {
-                out.write(json.getBytes(StandardCharsets.UTF_8));
-            }
-            files.rename(temporary, progressFile, Options.Rename.OVERWRITE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot save the delivery progress", e);
-        }
+        progressFile.save(CheckpointFile.JSON.createObjectNode().put("query_id", next.queryId()).put("batch_id", next.batchId())
+                .put("delivered", next.delivered()));
     }
 
     /** Delivers what is waiting for at most {@code grace}, then stops; what is left goes after a restart. */

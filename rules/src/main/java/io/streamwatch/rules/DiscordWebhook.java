@@ -21,20 +21,10 @@ import java.util.function.BooleanSupplier;
  * with its reason. Never shows a webhook's URL, only {@link WebhookPrefixes#mask masked}.
  */
 public final class DiscordWebhook {
-    public static final Duration FIRST_BACKOFF = Duration.ofMillis(250);
-    public static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-
     /** How a message ended. */
     public enum Outcome { DELIVERED, GONE, REFUSED }
 
     public record Result(Outcome outcome, String reason) {
-    }
-
-    /** The delivery was given up because the caller is stopping; the message was not delivered. */
-    public static final class Stopped extends Exception {
-        Stopped() {
-            super("stopping");
-        }
     }
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -47,14 +37,11 @@ public final class DiscordWebhook {
         this.stopping = stopping;
     }
 
-    /** Posts until Discord takes it, refuses it, or the webhook is gone; throws {@link Stopped} when stopping. */
-    public Result post(String url, String json) throws Stopped, InterruptedException {
-        Duration backoff = FIRST_BACKOFF;
+    /** Posts until Discord takes it, refuses it, or the webhook is gone; throws {@link DeliveryStopped} when stopping. */
+    public Result post(String url, String json) throws DeliveryStopped, InterruptedException {
+        Backoff backoff = new Backoff(stopping);
         while (true) {
-            waitUntil(notBeforeNanos.getOrDefault(url, 0L));
-            if (stopping.getAsBoolean()) {
-                throw new Stopped();
-            }
+            backoff.waitUntil(notBeforeNanos.getOrDefault(url, 0L));
             HttpResponse<String> response;
             try {
                 response = client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15))
@@ -62,8 +49,7 @@ public final class DiscordWebhook {
                         HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {
                 retried.incrementAndGet();
-                pause(backoff);
-                backoff = longer(backoff);
+                backoff.pause();
                 continue;
             }
             int status = response.statusCode();
@@ -72,12 +58,11 @@ public final class DiscordWebhook {
                 return new Result(Outcome.DELIVERED, "HTTP " + status);
             } else if (status == 429) {
                 rateLimited.incrementAndGet();
-                Duration wait = retryAfter(response).orElse(backoff);
+                Duration wait = retryAfter(response).orElse(backoff.current());
                 notBeforeNanos.put(url, System.nanoTime() + wait.toNanos());
             } else if (status / 100 == 5) {
                 retried.incrementAndGet();
-                pause(backoff);
-                backoff = longer(backoff);
+                backoff.pause();
             } else if (status == 404) {
                 return new Result(Outcome.GONE, "HTTP 404: the webhook no longer exists");
             } else {
@@ -98,7 +83,7 @@ public final class DiscordWebhook {
 
     private void rememberBucket(String url, HttpResponse<String> response) {
         Optional<String> remaining = response.headers().firstValue("X-RateLimit-Remaining");
-        Optional<Duration> resetAfter = seconds(response.headers().firstValue("X-RateLimit-Reset-After").orElse(null));
+        Optional<Duration> resetAfter = Backoff.seconds(response.headers().firstValue("X-RateLimit-Reset-After").orElse(null));
         if (response.statusCode() != 429 && remaining.isPresent() && remaining.get().trim().equals("0") && resetAfter.isPresent()) {
             notBeforeNanos.put(url, System.nanoTime() + resetAfter.get().toNanos());
         } else if (response.statusCode() != 429) {
@@ -110,22 +95,13 @@ public final class DiscordWebhook {
         try {
             JsonNode body = RuleJson.JSON.readTree(response.body());
             if (body != null && body.path("retry_after").isNumber()) {
-                return seconds(body.get("retry_after").asText());
+                return Backoff.seconds(body.get("retry_after").asText());
             }
         } catch (IOException | RuntimeException e) {
             // not JSON: the headers say it
         }
-        return seconds(response.headers().firstValue("Retry-After").orElse(null))
-                .or(() -> seconds(response.headers().firstValue("X-RateLimit-Reset-After").orElse(null)));
-    }
-
-    private static Optional<Duration> seconds(String text) {
-        try {
-            double seconds = Double.parseDouble(text.trim());
-            return seconds >= 0 && seconds < 3600 ? Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000))) : Optional.empty();
-        } catch (NumberFormatException | NullPointerException e) {
-            return Optional.empty();
-        }
+        return Backoff.seconds(response.headers().firstValue("Retry-After").orElse(null))
+                .or(() -> Backoff.seconds(response.headers().firstValue("X-RateLimit-Reset-After").orElse(null)));
     }
 
     private static String reason(HttpResponse<String> response) {
@@ -138,24 +114,5 @@ public final class DiscordWebhook {
             // fall through
         }
         return DiscordMessage.cut(response.body() == null ? "" : response.body().strip(), 300);
-    }
-
-    private void waitUntil(long deadlineNanos) throws InterruptedException, Stopped {
-        long left;
-        while ((left = deadlineNanos - System.nanoTime()) > 0) {
-            if (stopping.getAsBoolean()) {
-                throw new Stopped();
-            }
-            Thread.sleep(Math.min(Math.max(1, left / 1_000_000), 100));
-        }
-    }
-
-    private void pause(Duration duration) throws InterruptedException, Stopped {
-        waitUntil(System.nanoTime() + duration.toNanos());
-    }
-
-    private static Duration longer(Duration backoff) {
-        Duration doubled = backoff.multipliedBy(2);
-        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
     }
 }

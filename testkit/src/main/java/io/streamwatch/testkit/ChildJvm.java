@@ -29,6 +29,12 @@ public final class ChildJvm implements AutoCloseable {
      * @param systemProperties {@code -D} settings, e.g. {@code spark.master}
      */
     public static ChildJvm start(Class<?> mainClass, Map<String, String> systemProperties, Path log, String... args) {
+        return start(mainClass, systemProperties, Map.of(), log, args);
+    }
+
+    /** As {@link #start(Class, Map, Path, String...)}, with environment variables added. */
+    public static ChildJvm start(Class<?> mainClass, Map<String, String> systemProperties, Map<String, String> environment, Path log,
+            String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Arrays.stream(System.getProperty("streamwatch.java.opens", "").split(" ")).filter(s -> !s.isBlank()).forEach(command::add);
@@ -41,6 +47,7 @@ public final class ChildJvm implements AutoCloseable {
             Files.createDirectories(log.getParent());
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+            builder.environment().putAll(environment);
             Process process = builder.start();
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
             return new ChildJvm(process, log);

@@ -1,0 +1,64 @@
+package io.streamwatch.rules;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The waiting of an HTTP delivery that retries: a backoff doubling from {@link #FIRST} to {@link #MAX}, waits
+ * until a deadline (a rate limit's reset), and the caller's stop checked every 100 ms while waiting, so a stop is
+ * never held up by a long {@code Retry-After}.
+ */
+public final class Backoff {
+    public static final Duration FIRST = Duration.ofMillis(250);
+    public static final Duration MAX = Duration.ofSeconds(30);
+
+    private final BooleanSupplier stopping;
+    private Duration next = FIRST;
+
+    public Backoff(BooleanSupplier stopping) {
+        this.stopping = stopping;
+    }
+
+    /** Waits the current backoff, then doubles it (up to {@link #MAX}). */
+    public void pause() throws InterruptedException, DeliveryStopped {
+        waitFor(next);
+        Duration doubled = next.multipliedBy(2);
+        next = doubled.compareTo(MAX) > 0 ? MAX : doubled;
+    }
+
+    /** The wait {@link #pause()} would take now: for a 429 that says nothing of how long. */
+    public Duration current() {
+        return next;
+    }
+
+    public void waitFor(Duration duration) throws InterruptedException, DeliveryStopped {
+        waitUntil(System.nanoTime() + duration.toNanos());
+    }
+
+    /** Waits until {@link System#nanoTime()} reaches the deadline; throws {@link DeliveryStopped} once the caller stops. */
+    public void waitUntil(long deadlineNanos) throws InterruptedException, DeliveryStopped {
+        long left;
+        while ((left = deadlineNanos - System.nanoTime()) > 0) {
+            checkStop();
+            Thread.sleep(Math.min(Math.max(1, left / 1_000_000), 100));
+        }
+        checkStop();
+    }
+
+    public void checkStop() throws DeliveryStopped {
+        if (stopping.getAsBoolean()) {
+            throw new DeliveryStopped();
+        }
+    }
+
+    /** A header's (or body's) seconds, fractional allowed, below an hour; empty when absent or not a number. */
+    public static Optional<Duration> seconds(String text) {
+        try {
+            double seconds = Double.parseDouble(text.trim());
+            return seconds >= 0 && seconds < 3600 ? Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000))) : Optional.empty();
+        } catch (NumberFormatException | NullPointerException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,8 @@
+package io.streamwatch.rules;
+
+/** A delivery was given up because its caller is stopping; what it carried was not delivered and goes after a restart. */
+public final class DeliveryStopped extends Exception {
+    public DeliveryStopped() {
+        super("stopping");
+    }
+}
