@@ -4,6 +4,7 @@ import static io.streamwatch.demo.Demo.step;
 
 import io.streamwatch.jobs.Alarms;
 import io.streamwatch.jobs.Jobs;
+import io.streamwatch.jobs.NotifyChanges;
 import io.streamwatch.jobs.SparkSessions;
 import io.streamwatch.rules.ApiToken;
 import io.streamwatch.rules.Cli;
@@ -12,6 +13,7 @@ import io.streamwatch.rules.Sources;
 import io.streamwatch.testkit.ChildJvm;
 import io.streamwatch.testkit.FreePorts;
 import io.streamwatch.testkit.Http;
+import io.streamwatch.testkit.NovuReceiver;
 import io.streamwatch.testkit.WebhookReceiver;
 import java.util.Map;
 import java.io.IOException;
@@ -28,25 +30,29 @@ import java.util.concurrent.TimeUnit;
 /**
  * The alarms scenario: the rules API, a rule created with curl, the stairs emulator publishing metrics, the Spark
  * alarms job delivering each alarm to a local Discord-compatible receiver, then the rule deleted with curl and
- * the alarms stopping.
+ * the alarms stopping. The notify scenario adds the notification job on the alarms table's change data feed,
+ * delivering each alarm to a local Novu-compatible receiver that prints it, and a retraction cancelling triggers.
  */
 final class AlarmsScenario {
     private static final String METRIC = "packages-received";
     private final Path dir;
     private final String bootstrapServers;
     private final String pushgateway;
+    private final boolean notify;
 
-    AlarmsScenario(Path dir, String bootstrapServers, String pushgateway) {
+    AlarmsScenario(Path dir, String bootstrapServers, String pushgateway, boolean notify) {
         this.dir = dir;
         this.bootstrapServers = bootstrapServers;
         this.pushgateway = pushgateway;
+        this.notify = notify;
     }
 
     void run() throws Exception {
         String token = UUID.randomUUID().toString();
-        ExecutorService background = Executors.newFixedThreadPool(2);
+        ExecutorService background = Executors.newFixedThreadPool(3);
         int port = FreePorts.next();
-        try (WebhookReceiver discord = new WebhookReceiver();
+        String novuKey = UUID.randomUUID().toString();
+        try (WebhookReceiver discord = new WebhookReceiver(); NovuReceiver novu = new NovuReceiver(novuKey);
              ChildJvm api = ChildJvm.start(rulesJar(), RulesService.class.getName(), Map.of(ApiToken.ENVIRONMENT_VARIABLE, token),
                      dir.resolve("rules-service.log"), "--port", String.valueOf(port), "--host", "127.0.0.1",
                      "--bootstrap-servers", bootstrapServers, "--allowed-webhook-prefixes", discord.url("/api/webhooks/"))) {
@@ -76,6 +82,8 @@ final class AlarmsScenario {
             Future<Integer> stairs = background.submit(() -> Cli.execute(new Sources(), "stairs", METRIC, "480", "510", "5", "0.5",
                     "--bootstrap-servers", bootstrapServers, "--count", "200", "--quiet"));
 
+            Future<Integer> notifications = notify ? startNotifications(background, novu, novuKey) : null;
+
             step("4. Alarms arrive at the receiver (505 and 510 exceed 500, every 3.5 s)");
             int shown = watch(discord, 6, Duration.ofSeconds(120));
 
@@ -90,6 +98,9 @@ final class AlarmsScenario {
             stairs.cancel(true);
             SparkSessions.activeQuery(SparkSessions.getOrCreate("demo"), Alarms.QUERY_NAME).ifPresent(SparkSessions::stop);
             alarms.get(60, TimeUnit.SECONDS);
+            if (notifications != null) {
+                retract(novu, notifications);
+            }
             long rows = SparkSessions.getOrCreate("demo").read().format("delta").load(dir.resolve("alarms").toString()).count();
             System.out.printf("   %s holds %d alarm rows (change data feed on); %d were delivered, those still waiting when the "
                     + "rule was deleted were dropped (streamwatch_alarm_deliveries_total{outcome=\"rule_deleted\"})%n",
@@ -97,6 +108,39 @@ final class AlarmsScenario {
         } finally {
             background.shutdownNow();
         }
+    }
+
+    /** Starts the notification job on the alarms table's change data feed, once the alarms job created the table. */
+    private Future<Integer> startNotifications(ExecutorService background, NovuReceiver novu, String novuKey) throws InterruptedException {
+        Path alarms = dir.resolve("alarms");
+        while (!java.nio.file.Files.exists(alarms.resolve("_delta_log"))) {
+            Thread.sleep(200);
+        }
+        step("3b. Start the notification job (NotifyChanges) on the alarms table's change data feed: each alarm triggers the Novu workflow "
+                + "alarm-fired for subscriber on-call, at a local receiver speaking Novu's trigger and cancel API (" + novu.url() + ")");
+        novu.onEvent(line -> System.out.println("   [novu] " + line));
+        Map<String, String> environment = Map.of("NOVU_API_KEY", novuKey, "NOVU_WORKFLOW_NAME", "alarm-fired", "NOVU_RECIPIENTS", "on-call",
+                "NOVU_URL", novu.url(), "ALERT_TABLE", alarms.toString(), "ALERT_PAYLOAD", "rule_id,metric_name,value,threshold,state",
+                "SEND_RETRACTIONS", "true");
+        return background.submit(() -> Jobs.execute(new NotifyChanges(environment), "--checkpoint", dir.resolve("checkpoints/notify").toString(),
+                "--pushgateway", pushgateway, "--starting-version", "0"));
+    }
+
+    /** Deletes the alarms of the highest step from the table: the notification job cancels their triggers. */
+    private void retract(NovuReceiver novu, Future<Integer> notifications) throws Exception {
+        var spark = SparkSessions.getOrCreate("demo");
+        long triggered = novu.triggers().size();
+        step("7. Retract the alarms of value 510 (DELETE FROM the alarms table): their triggers are cancelled by transaction id, never re-sent");
+        long retracted = spark.read().format("delta").load(dir.resolve("alarms").toString()).where("value = 510").count();
+        spark.sql("DELETE FROM delta.`" + dir.resolve("alarms") + "` WHERE value = 510");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (novu.cancels().size() < retracted && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        SparkSessions.activeQuery(spark, NotifyChanges.QUERY_NAME).ifPresent(SparkSessions::stop);
+        notifications.get(60, TimeUnit.SECONDS);
+        System.out.printf("   Novu received %d triggers (one per alarm row, each transaction id once) and %d cancels for the %d retracted alarms%n",
+                triggered, novu.cancels().size(), retracted);
     }
 
     /** The rules service's shaded jar (mvn package builds it): its HTTP server would clash with Spark's in one JVM. */

@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
                 + "a local Pushgateway, an in-process Kafka broker.")
 public final class Demo implements Callable<Integer> {
     /** The scenarios. */
-    enum Scenario { lag, sla, alarms, spikes }
+    enum Scenario { lag, sla, alarms, notify, spikes }
 
     @Parameters(index = "0", defaultValue = "lag", description = "Scenario: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Scenario scenario;
@@ -30,7 +30,7 @@ public final class Demo implements Callable<Integer> {
     @Option(names = "--pushgateway", paramLabel = "HOST:PORT", description = "Use this Pushgateway instead of starting one.")
     String pushgatewayAddress;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Use this Kafka instead of the in-process broker (sla, alarms, spikes).")
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT", description = "Use this Kafka instead of the in-process broker (sla, alarms, notify, spikes).")
     String bootstrapServers;
 
     @Option(names = "--work-dir", description = "Folder for the tables, checkpoints and logs (default: a new temp folder).")
@@ -61,9 +61,9 @@ public final class Demo implements Callable<Integer> {
                     startedKafka = startKafkaUnlessGiven(dir);
                     new SpikesScenario(dir, bootstrapServers, pushgatewayAddress, alerts).run();
                 }
-                case alarms -> {
+                case alarms, notify -> {
                     startedKafka = startKafkaUnlessGiven(dir);
-                    new AlarmsScenario(dir, bootstrapServers, pushgatewayAddress).run();
+                    new AlarmsScenario(dir, bootstrapServers, pushgatewayAddress, scenario == Scenario.notify).run();
                 }
                 case sla -> {
                     startedKafka = startKafkaUnlessGiven(dir);

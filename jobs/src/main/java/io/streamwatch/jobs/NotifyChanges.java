@@ -142,8 +142,8 @@ public final class NotifyChanges implements Callable<Integer> {
         this(System.getenv());
     }
 
-    /** With the environment the fallbacks are read from (tests pass their own). */
-    NotifyChanges(Map<String, String> environment) {
+    /** With the environment the fallbacks are read from (tests and the demo pass their own). */
+    public NotifyChanges(Map<String, String> environment) {
         this.environment = Map.copyOf(environment);
     }
 
@@ -178,14 +178,15 @@ public final class NotifyChanges implements Callable<Integer> {
             LOG.info("notifying the changes of {} to workflow {} at {}{}{}", feed.name(), settings.workflow(), settings.novuUrl(),
                     settings.sendRetractions() ? ", with retractions" : "", settings.testMode() ? " (TEST_MODE: nothing is sent)" : "");
             try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> {
-                notifier.stopping = true;
+                notifier.stopAfterTheRequestInFlight(Duration.ofSeconds(20));
                 SparkSessions.stop(query);
             })) {
                 query.awaitTermination();
             } catch (StreamingQueryException e) {
-                if (!notifier.stopping) {
+                if (!notifier.stopping && !stoppedMidBatch(e)) {
                     throw new JobFailure("the notification query failed: " + Jobs.oneLine(e));
                 }
+                LOG.info("stopped in the middle of a batch: the rest of it is delivered after a restart");
             } finally {
                 spark.streams().removeListener(watchdog);
                 report.run();
@@ -339,12 +340,29 @@ public final class NotifyChanges implements Callable<Integer> {
                 }));
     }
 
+    private static boolean stoppedMidBatch(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof StoppedMidBatch) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A stop (SIGTERM, or {@code query.stop()}) came while a batch was being delivered; its progress is saved. */
+    static final class StoppedMidBatch extends RuntimeException {
+        StoppedMidBatch(long batchId) {
+            super("stopped while delivering batch " + batchId + "; the rest is delivered after a restart");
+        }
+    }
+
     /** One micro-batch: its changes delivered in order, then its deliveries and dead letters appended once. */
     static final class BatchNotifier implements VoidFunction2<Dataset<Row>, Long> {
         private final ChangeFeed feed;
         private final NotificationLog log;
         private final Settings settings;
         volatile boolean stopping;
+        private volatile boolean delivering;
         volatile NotificationDelivery delivery;
         volatile ProgressWatchdog watchdog;
         private final int bulkFrom;
@@ -370,6 +388,23 @@ public final class NotifyChanges implements Callable<Integer> {
             this.report = report;
         }
 
+        /**
+         * Stops delivery once the request in flight is answered (interrupting it would leave its outcome unknown and
+         * send it again after a restart), waiting at most {@code bound}.
+         */
+        void stopAfterTheRequestInFlight(Duration bound) {
+            stopping = true;
+            long deadline = System.nanoTime() + bound.toNanos();
+            while (delivering && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+
         @Override
         public void call(Dataset<Row> batch, Long batchId) throws Exception {
             SparkSession spark = batch.sparkSession();
@@ -379,11 +414,14 @@ public final class NotifyChanges implements Callable<Integer> {
             }
             long started = System.nanoTime();
             List<NotificationLog.Entry> entries;
+            delivering = true;
             try {
                 entries = delivery.deliver(batchId, changes);
             } catch (DeliveryStopped | InterruptedException e) {
                 report.run();
-                throw new IllegalStateException("stopped while delivering batch " + batchId + "; the rest is delivered after a restart");
+                throw new StoppedMidBatch(batchId);
+            } finally {
+                delivering = false;
             }
             long deliveredAt = System.nanoTime();
             log.append(spark, SyncVisitsToDelta.BatchWriter.appIdOf(spark), batchId, entries);
