@@ -44,7 +44,7 @@ class AlertingFilesTest {
             AlertingConfig.profile(REPO, profile).with(Map.of("rules_dir", root.resolve("docker/prometheus/rules").toString())).renderInto(root);
             Commands.Result config = Commands.run(root, "promtool", "check", "config", "docker/prometheus/prometheus.yml");
             assertEquals(0, config.exitCode(), config.output());
-            assertTrue(config.output().contains("SUCCESS: 13 rules found"), "the config loads the rules: " + config.output());
+            assertTrue(config.output().contains("SUCCESS: 19 rules found"), "the config loads the rules: " + config.output());
         }
     }
 
@@ -176,7 +176,7 @@ class AlertingFilesTest {
             }
         }
         assertTrue(titles.containsAll(List.of("Visits consumer lag", "SLA miss visits synchronizer")), "the originals' rules: " + titles);
-        assertEquals(13, uids.size());
+        assertEquals(19, uids.size());
 
         Map<String, Object> contactPoints = yaml("grafana-provisioning/alerting/contact-points.yml");
         List<Map<String, Object>> points = (List<Map<String, Object>>) contactPoints.get("contactPoints");
@@ -190,7 +190,7 @@ class AlertingFilesTest {
         assertTrue(contactPointNames.contains(receiver), "the policy's receiver is a contact point: " + receiver);
 
         JsonNode dashboard = new ObjectMapper().readTree(REPO.resolve("grafana-provisioning/dashboards/streamwatch.json").toFile());
-        assertEquals(9, dashboard.path("panels").size());
+        assertEquals(12, dashboard.path("panels").size());
         for (JsonNode panel : dashboard.path("panels")) {
             for (JsonNode target : panel.path("targets")) {
                 assertEquals(DATASOURCE_UID, target.path("datasource").path("uid").asText(), panel.path("title").asText());

@@ -115,7 +115,7 @@ public final class Alarms implements Callable<Integer> {
         table.createIfMissing(spark);
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
         List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
-                new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
+                new BatchDurationListener(settings), new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings)));
         try (RulesView rules = RulesView.start(bootstrapServers, rulesTopic)) {
             if (!rules.awaitLoaded(Duration.ofSeconds(60))) {
                 throw new JobFailure("the rules topic " + rulesTopic + " could not be read to its end within 60 s");

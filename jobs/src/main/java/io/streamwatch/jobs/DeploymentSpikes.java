@@ -93,7 +93,7 @@ public final class DeploymentSpikes implements Callable<Integer> {
         KafkaQuarantine.createIfMissing(spark, quarantinePath());
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
         List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
-                new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
+                new BatchDurationListener(settings), new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings)));
         PushGroup group = new PushGroup(settings.jobOr(JOB), Map.of("query", QUERY_NAME));
         try (DeploymentWindow deployments = new DeploymentWindow(spark, eventsPath, sibling("dim_deployments"), sibling("organization_alert"),
                 window, threshold, push.publisher(spark), group)) {

@@ -102,7 +102,7 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
         CreateVisitsTable.createIfMissing(spark, quarantine, VisitsSchema.QUARANTINE_COLUMNS);
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
         List<StreamingQueryListener> attached = noListeners ? List.of() : SparkSessions.attachUnlessConfigured(spark, List.of(
-                new BatchDurationListener(settings), new KafkaLagListener(settings), new QueryHealthListener(settings)));
+                new BatchDurationListener(settings), new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(kafka.bootstrapServers())), new QueryHealthListener(settings)));
         try {
             StreamingQuery query = startQuery(spark, quarantine);
             LOG.info("synchronizing {} into {} (quarantine: {})", kafka.topic(), table.describe(), quarantine.describe());

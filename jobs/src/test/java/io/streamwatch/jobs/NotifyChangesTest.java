@@ -257,6 +257,13 @@ class NotifyChangesTest extends JobTestSupport {
         await().atMost(Duration.ofSeconds(8)).until(() -> pushgateway.value("streamwatch_notify_stalled", stalled).orElse(0) == 1);
         await().atMost(Duration.ofSeconds(30)).until(() -> triggersOf(4).size() == 1
                 && pushgateway.value("streamwatch_notify_stalled", stalled).orElse(1) == 0);
+
+        // SEND_RETRACTIONS unset: a delete cancels nothing (the original's check was never true, and when it was, it re-triggered).
+        sql("DELETE FROM ALERTS WHERE auction_id = 1");
+        sql("INSERT INTO ALERTS VALUES (5, 'pizza', 99.0, 'grace')");
+        await().atMost(Duration.ofSeconds(30)).until(() -> triggersOf(5).size() == 1);
+        assertTrue(novu.cancels().isEmpty(), "no cancel without SEND_RETRACTIONS");
+        assertEquals(1, triggersOf(1).size(), "and no new trigger for the deleted row");
         assertEquals(0, stop(job));
     }
 

@@ -15,12 +15,26 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
 /**
  * The Kafka backlog: for every Kafka source of a query, per partition, the newest offset in the topic
  * minus the offset the query has processed ({@code streamwatch_kafka_lag_records{topic, partition}}; with the
- * visits naming {@code visits_reader_lag}), 0 when caught up.
- * Both offsets come from the source's progress (its latest and end offsets); a graceful stop removes them.
+ * visits naming {@code visits_reader_lag}), 0 when caught up. Unknown, not 0, until the query's first batch of
+ * this run ends: its series are removed when it starts. A graceful stop removes them.
+ *
+ * <p>The processed offsets come from each batch's progress. The newest ones come from the progress too (what
+ * Spark saw when it planned the batch), unless {@code spark.streamwatch.kafka.bootstrapServers} names the brokers:
+ * then the topics' current end offsets are read every heartbeat interval and after each batch, on a thread of
+ * the listener's own, so the lag keeps growing while a long batch runs or the query idles.
  */
 public class KafkaLagListener extends PushingListener {
     public static final String LAG = MetricNaming.VISITS.kafkaLag();
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A query's processed offsets (topic -> partition -> next offset to read) and its group. */
+    private record Processed(java.util.UUID id, PushGroup group, Map<String, Map<Integer, Long>> offsets) {
+    }
+
+    private final java.util.Optional<String> bootstrapServers;
+    private final Map<java.util.UUID, Processed> processed = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile java.util.concurrent.ScheduledExecutorService endOffsetReader;
+    private KafkaEndOffsets endOffsets;
 
     public KafkaLagListener(SparkConf conf) {
         this(StreamwatchSettings.from(conf));
@@ -32,6 +46,13 @@ public class KafkaLagListener extends PushingListener {
 
     public KafkaLagListener(StreamwatchSettings settings) {
         super(settings, settings.naming().queryJob());
+        this.bootstrapServers = settings.kafkaBootstrapServers();
+    }
+
+    @Override
+    public void onQueryStarted(QueryStartedEvent event) {
+        super.onQueryStarted(event);
+        guarded("onQueryStarted", () -> remove(groupOf(event.id())));
     }
 
     @Override
@@ -39,13 +60,103 @@ public class KafkaLagListener extends PushingListener {
         guarded("onQueryProgress", () -> {
             StreamingQueryProgress progress = event.progress();
             String metric = naming().kafkaLag();
-            publish(groupOf(progress), () -> lags(progress, metric));
+            Map<String, Map<Integer, Long>> offsets = processedOffsets(progress);
+            if (bootstrapServers.isPresent() && !offsets.isEmpty()) {
+                Processed query = new Processed(progress.id(), groupOf(progress), offsets);
+                processed.put(progress.id(), query);
+                endOffsetReader().execute(() -> guarded("refresh", () -> refresh(query)));
+            } else {
+                publish(groupOf(progress), () -> lags(progress, metric));
+            }
         });
     }
 
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
+        guarded("onQueryTerminated", () -> {
+            processed.remove(event.id());
+            if (endOffsetReader != null) {
+                endOffsetReader.execute(() -> guarded("close", this::closeWhenIdle));
+            }
+        });
         removeOnGracefulStop(event);
+    }
+
+    /** On the end-offset reader: the current end offsets against what the query has processed. */
+    private void refresh(Processed query) {
+        if (processed.get(query.id()) != query) {
+            return;
+        }
+        Map<String, Map<Integer, Long>> latest;
+        try {
+            latest = endOffsets().latest(query.offsets());
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("cannot read the end offsets from " + bootstrapServers.orElse("?"), e);
+        }
+        List<MetricSample> samples = new ArrayList<>();
+        String metric = naming().kafkaLag();
+        query.offsets().forEach((topic, partitions) -> partitions.forEach((partition, offset) -> {
+            long end = latest.getOrDefault(topic, Map.of()).getOrDefault(partition, offset);
+            samples.add(new MetricSample(metric, "Kafka offsets not yet processed by the query, per partition.",
+                    Map.of("topic", topic, "partition", String.valueOf(partition)), Math.max(0, end - offset)));
+        }));
+        if (processed.get(query.id()) == query) {
+            publish(query.group(), () -> samples);
+        }
+    }
+
+    /** On the end-offset reader: without running queries, no client is kept (nor its reconnects). */
+    private synchronized void closeWhenIdle() {
+        if (processed.isEmpty() && endOffsets != null) {
+            endOffsets.close();
+            endOffsets = null;
+        }
+    }
+
+    private synchronized KafkaEndOffsets endOffsets() {
+        if (endOffsets == null) {
+            endOffsets = new KafkaEndOffsets(bootstrapServers.orElseThrow());
+        }
+        return endOffsets;
+    }
+
+    private java.util.concurrent.ScheduledExecutorService endOffsetReader() {
+        if (endOffsetReader == null) {
+            synchronized (this) {
+                if (endOffsetReader == null) {
+                    endOffsetReader = ownThread("streamwatch-kafka-end-offsets",
+                            () -> processed.values().forEach(query -> guarded("refresh", () -> refresh(query))));
+                }
+            }
+        }
+        return endOffsetReader;
+    }
+
+    /** Every Kafka source's end offsets (the next to read) by topic and partition; the lower one when two sources read one. */
+    static Map<String, Map<Integer, Long>> processedOffsets(StreamingQueryProgress progress) {
+        Map<String, Map<Integer, Long>> offsets = new java.util.HashMap<>();
+        for (SourceProgress source : progress.sources()) {
+            String description = source.description();
+            if (description == null || !description.startsWith("Kafka") || source.endOffset() == null) {
+                continue;
+            }
+            JsonNode end = read(source.endOffset());
+            for (Iterator<Map.Entry<String, JsonNode>> topics = end.fields(); topics.hasNext(); ) {
+                Map.Entry<String, JsonNode> topic = topics.next();
+                for (Iterator<Map.Entry<String, JsonNode>> partitions = topic.getValue().fields(); partitions.hasNext(); ) {
+                    Map.Entry<String, JsonNode> partition = partitions.next();
+                    long offset = partition.getValue().asLong(-1);
+                    if (offset >= 0) {
+                        offsets.computeIfAbsent(topic.getKey(), t -> new java.util.HashMap<>())
+                                .merge(Integer.parseInt(partition.getKey()), offset, Math::min);
+                    }
+                }
+            }
+        }
+        return offsets;
     }
 
     @Override

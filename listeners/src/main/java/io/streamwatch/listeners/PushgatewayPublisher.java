@@ -74,6 +74,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private volatile boolean closed;
     private volatile long outageSince = -1;
     private volatile long deliveredPushes;
+    private volatile long lastDeliveredMillis = -1;
     private volatile long outages;
     private volatile long droppedSnapshots;
     /** Sequences of dropped snapshots not yet reported by a flush. */
@@ -219,6 +220,11 @@ public final class PushgatewayPublisher implements AutoCloseable {
         return deliveredPushes;
     }
 
+    /** When a push last reached the Pushgateway (epoch millis), -1 before the first. */
+    public long lastDeliveredMillis() {
+        return lastDeliveredMillis;
+    }
+
     /** How many snapshots were dropped: refused by the Pushgateway (4xx) or failing to compute. */
     public long droppedSnapshots() {
         return droppedSnapshots;
@@ -270,6 +276,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
             try {
                 pushWhole(group, parts);
                 deliveredPushes++;
+                lastDeliveredMillis = System.currentTimeMillis();
                 if (computed) {
                     dropWarnings.remove(group);
                 }

@@ -131,6 +131,30 @@ public abstract class PushingListener extends StreamingQueryListener {
         return getClass().getName();
     }
 
+    /**
+     * A daemon thread of the listener's own for the I/O its callbacks must not do, which also runs
+     * {@code everyHeartbeat} every heartbeat interval (what it throws is logged once per kind).
+     */
+    protected final java.util.concurrent.ScheduledExecutorService ownThread(String name, Runnable everyHeartbeat) {
+        java.util.concurrent.ScheduledExecutorService executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        });
+        long interval = heartbeatInterval.toMillis();
+        executor.scheduleWithFixedDelay(() -> guarded(name, everyHeartbeat), interval, interval, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return executor;
+    }
+
+    /** The Hadoop configuration of the session running the query (its spark.hadoop.* settings included); a copy, no I/O. */
+    protected static org.apache.hadoop.conf.Configuration sessionHadoopConf() {
+        scala.Option<org.apache.spark.sql.SparkSession> session = org.apache.spark.sql.SparkSession.getActiveSession();
+        if (session.isEmpty()) {
+            session = org.apache.spark.sql.SparkSession.getDefaultSession();
+        }
+        return session.isDefined() ? session.get().sessionState().newHadoopConf() : new org.apache.hadoop.conf.Configuration();
+    }
+
     /** Runs a callback's body; what it throws is logged (once per kind of failure) and never reaches Spark. */
     protected final void guarded(String callback, Runnable body) {
         try {

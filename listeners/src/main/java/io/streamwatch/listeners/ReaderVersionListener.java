@@ -7,13 +7,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.SourceProgress;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
@@ -23,7 +20,8 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * behind the table: in versions ({@code ..._lag_versions}) and in seconds ({@code ..._lag_seconds}): how long
  * the oldest commit the query has not processed has been waiting (now minus its commit time), 0 once it has
  * caught up. The way kafka-lag-exporter means time lag: one fresh commit of an hourly writer is seconds
- * behind, not an hour.
+ * behind, not an hour. And the backlog those versions hold ({@link DeltaBacklog}): {@code streamwatch_delta_backlog_files},
+ * {@code _bytes} and {@code _records} (absent while the initial snapshot is read, or when the log no longer has them).
  *
  * <p>The callbacks only hand the progress over. Reading the Delta log (with the Hadoop FileSystem and the
  * query's session's Hadoop configuration, see {@link DeltaCommits}) runs on a thread of this listener's own,
@@ -35,6 +33,9 @@ public class ReaderVersionListener extends PushingListener {
     public static final String READER_VERSION = MetricNaming.VISITS.readerVersion();
     public static final String LAG_VERSIONS = MetricNaming.VISITS.readerLagVersions();
     public static final String LAG_SECONDS = MetricNaming.VISITS.readerLagSeconds();
+    public static final String BACKLOG_FILES = "streamwatch_delta_backlog_files";
+    public static final String BACKLOG_BYTES = "streamwatch_delta_backlog_bytes";
+    public static final String BACKLOG_RECORDS = "streamwatch_delta_backlog_records";
 
     /** One running query as the reader sees it. */
     private static final class Reader {
@@ -164,34 +165,44 @@ public class ReaderVersionListener extends PushingListener {
         double lagSeconds = lagVersions == 0 ? 0
                 : Math.max(0, nowMillis - commits.commitTimeMillis(Math.max(processed + 1, 0))) / 1000.0;
         MetricNaming names = naming();
-        return List.of(
+        List<MetricSample> samples = new ArrayList<>(List.of(
                 new MetricSample(names.readerVersion(), "Last Delta table version the query has fully processed.", table, processed),
                 new MetricSample(names.readerLagVersions(), "Table versions committed but not yet processed by the query.", table, lagVersions),
                 new MetricSample(names.readerLagSeconds(), "How long the oldest commit not yet processed by the query has been waiting; 0 when caught up.",
-                        table, lagSeconds));
+                        table, lagSeconds)));
+        if (processed != DeltaSourceProgress.NOTHING_PROCESSED) {
+            samples.addAll(backlog(delta.tableLocation(), hadoopConf, processed, newest.version(), table));
+        }
+        return samples;
     }
 
-    /** The Hadoop configuration of the session running the query (its spark.hadoop.* settings included). */
-    private static Configuration sessionHadoopConf() {
-        scala.Option<SparkSession> session = SparkSession.getActiveSession();
-        if (session.isEmpty()) {
-            session = SparkSession.getDefaultSession();
+    /** The files, bytes and records of the unprocessed versions; none when the log cannot say (retention passed them). */
+    private List<MetricSample> backlog(String location, Configuration hadoopConf, long processed, long newest, Map<String, String> table) {
+        DeltaBacklog.Backlog backlog;
+        try {
+            backlog = DeltaBacklog.at(location, hadoopConf).after(processed, newest);
+        } catch (RuntimeException e) {
+            guarded("backlog", () -> {
+                throw e;
+            });
+            return List.of();
         }
-        return session.isDefined() ? session.get().sessionState().newHadoopConf() : new Configuration();
+        List<MetricSample> samples = new ArrayList<>(List.of(
+                new MetricSample(BACKLOG_FILES, "Data files committed to the table and not yet processed by the query.", table, backlog.files()),
+                new MetricSample(BACKLOG_BYTES, "Bytes of the data files committed and not yet processed by the query.", table, backlog.bytes())));
+        if (backlog.records() >= 0) {
+            samples.add(new MetricSample(BACKLOG_RECORDS, "Records committed and not yet processed by the query (from the files' statistics).",
+                    table, backlog.records()));
+        }
+        return samples;
     }
+
 
     private ScheduledExecutorService logReader() {
         if (logReader == null) {
             synchronized (this) {
                 if (logReader == null) {
-                    ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
-                        Thread thread = new Thread(runnable, "streamwatch-delta-log-reader");
-                        thread.setDaemon(true);
-                        return thread;
-                    });
-                    long interval = heartbeatInterval().toMillis();
-                    executor.scheduleWithFixedDelay(() -> guarded("refresh", this::refreshAll), interval, interval, TimeUnit.MILLISECONDS);
-                    logReader = executor;
+                    logReader = ownThread("streamwatch-delta-log-reader", this::refreshAll);
                 }
             }
         }

@@ -32,9 +32,12 @@ import org.slf4j.LoggerFactory;
  *     reader refreshes its lag while the query waits
  * @param naming the metric names: neutral ones, or the visits demos' originals
  * @param metricsTopic where every pushed value is also sent as a metric record, for threshold rules (none: nowhere)
+ * @param kafkaBootstrapServers {@code spark.streamwatch.kafka.bootstrapServers}: the brokers of the queries' Kafka
+ *     sources, from which the lag listener reads the topics' current end offsets and the committer commits
  */
 public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<String> job, Duration flushTimeout,
-                                  Duration heartbeatInterval, MetricNaming naming, Optional<MetricsTopic> metricsTopic) {
+                                  Duration heartbeatInterval, MetricNaming naming, Optional<MetricsTopic> metricsTopic,
+                                  Optional<String> kafkaBootstrapServers) {
     /** A Kafka topic of metric records ({@code key = name, value = {"value": X}}), the alarms job's input. */
     public record MetricsTopic(String bootstrapServers, String topic) {
     }
@@ -52,6 +55,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     public static final String METRICS_NAMING = PREFIX + "metrics.naming";
     public static final String METRICS_TOPIC_SERVERS = PREFIX + "metricsTopic.bootstrapServers";
     public static final String METRICS_TOPIC = PREFIX + "metricsTopic.name";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = PREFIX + "kafka.bootstrapServers";
     static final String DEFAULT_METRICS_TOPIC = "metrics";
     static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
     static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
@@ -62,7 +66,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     /** Pushing to {@code pushgatewayAddress} (null: nowhere) with every other setting at its default. */
     public static StreamwatchSettings of(String pushgatewayAddress) {
         return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress).map(PushTarget::parse), Optional.empty(),
-                DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH, Optional.empty());
+                DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH, Optional.empty(), Optional.empty());
     }
 
     public static StreamwatchSettings from(SparkConf conf) {
@@ -72,7 +76,8 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
                 positiveDuration(conf, FLUSH_TIMEOUT, DEFAULT_FLUSH_TIMEOUT),
                 positiveDuration(conf, HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
                 parsed(conf, METRICS_NAMING, MetricNaming::parse, MetricNaming.STREAMWATCH),
-                metricsTopic(conf));
+                metricsTopic(conf),
+                text(conf, KAFKA_BOOTSTRAP_SERVERS));
     }
 
     /** The settings of the running Spark application (for listeners created without arguments). */
@@ -82,15 +87,24 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     public StreamwatchSettings withHeartbeatInterval(Duration interval) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic, kafkaBootstrapServers);
     }
 
     public StreamwatchSettings withNaming(MetricNaming metricNaming) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic, kafkaBootstrapServers);
     }
 
     public StreamwatchSettings withMetricsTopic(MetricsTopic topic) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic));
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic), kafkaBootstrapServers);
+    }
+
+    /** The job's own brokers, unless {@code spark.streamwatch.kafka.bootstrapServers} names others. */
+    public StreamwatchSettings withKafkaBootstrapServersUnlessSet(String servers) {
+        return kafkaBootstrapServers.isPresent() ? this : withKafkaBootstrapServers(servers);
+    }
+
+    public StreamwatchSettings withKafkaBootstrapServers(String servers) {
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, Optional.of(servers));
     }
 
     public String jobOr(String defaultJob) {
@@ -147,7 +161,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
         return value == null || value.isBlank() ? Optional.empty() : Optional.of(value.trim());
     }
 
-    private static Duration positiveDuration(SparkConf conf, String key, Duration defaultValue) {
+    static Duration positiveDuration(SparkConf conf, String key, Duration defaultValue) {
         return parsed(conf, key, text -> {
             Duration duration = Duration.ofMillis(JavaUtils.timeStringAsMs(text));
             if (duration.isZero() || duration.isNegative()) {

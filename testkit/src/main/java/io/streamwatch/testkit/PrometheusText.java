@@ -42,7 +42,7 @@ public final class PrometheusText {
         int brace = line.indexOf('{');
         int space = line.lastIndexOf(' ');
         if (brace < 0 || brace > space) {
-            return new Sample(line.substring(0, space), Map.of(), Double.parseDouble(line.substring(space + 1)));
+            return new Sample(line.substring(0, space), Map.of(), number(line.substring(space + 1)));
         }
         int close = line.lastIndexOf('}');
         Map<String, String> labels = new LinkedHashMap<>();
@@ -70,6 +70,21 @@ public final class PrometheusText {
             }
         }
         return new Sample(line.substring(0, brace), labels,
-                Double.parseDouble(line.substring(close + 1).trim()));
+                number(line.substring(close + 1).trim()));
+    }
+
+    /** A sample value as the exposition format writes it, {@code +Inf}, {@code -Inf} and {@code NaN} included. */
+    static double number(String text) {
+        String value = text.trim();
+        int space = value.indexOf(' ');
+        if (space > 0) {
+            value = value.substring(0, space);
+        }
+        return switch (value) {
+            case "+Inf", "Inf" -> Double.POSITIVE_INFINITY;
+            case "-Inf" -> Double.NEGATIVE_INFINITY;
+            case "NaN" -> Double.NaN;
+            default -> Double.parseDouble(value);
+        };
     }
 }

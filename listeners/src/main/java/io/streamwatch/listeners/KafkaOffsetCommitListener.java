@@ -1,0 +1,154 @@
+package io.streamwatch.listeners;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.StreamingQueryProgress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits each query's processed Kafka offsets to a consumer group, which Spark never does, so that
+ * {@code kafka-consumer-groups}, Burrow and kafka-lag-exporter see Spark consumers. Offsets are taken from each
+ * Kafka source's end offset in the progress, by topic and partition as the offsets name them (several sources of
+ * one query each land on their own topics; a topic read by two sources commits the lower offset). Commits go
+ * through the Admin API ({@code alterConsumerGroupOffsets}; the group has no members) on a thread of the
+ * listener's own, newest offsets only: a slow or absent broker never holds a callback. It pushes nothing.
+ *
+ * <p>Settings: {@code spark.streamwatch.kafka.commitGroup} (the group; {@code {query}} is replaced by the query's
+ * name) and {@code spark.streamwatch.kafka.bootstrapServers}; without both it commits nothing. Spark's
+ * Kafka connector brings the Kafka client.
+ */
+public class KafkaOffsetCommitListener extends StreamingQueryListener {
+    public static final String GROUP = StreamwatchSettings.PREFIX + "kafka.commitGroup";
+    public static final String BOOTSTRAP_SERVERS = StreamwatchSettings.KAFKA_BOOTSTRAP_SERVERS;
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaOffsetCommitListener.class);
+
+    private final String groupTemplate;
+    private final String bootstrapServers;
+    private final Map<UUID, AtomicReference<Map<TopicPartition, OffsetAndMetadata>>> waiting = new ConcurrentHashMap<>();
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    private final ExecutorService committer = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "streamwatch-kafka-offset-committer");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile Admin admin;
+
+    public KafkaOffsetCommitListener(SparkConf conf) {
+        this(conf.get(GROUP, ""), conf.get(BOOTSTRAP_SERVERS, ""));
+    }
+
+    public KafkaOffsetCommitListener() {
+        this(org.apache.spark.SparkEnv.get() == null ? new SparkConf(false) : org.apache.spark.SparkEnv.get().conf());
+    }
+
+    public KafkaOffsetCommitListener(String groupTemplate, String bootstrapServers) {
+        this.groupTemplate = groupTemplate == null ? "" : groupTemplate.strip();
+        this.bootstrapServers = bootstrapServers == null ? "" : bootstrapServers.strip();
+        if (this.groupTemplate.isEmpty() || this.bootstrapServers.isEmpty()) {
+            LOG.warn("KafkaOffsetCommitListener: {} and {} must both be set; no offsets are committed", GROUP, BOOTSTRAP_SERVERS);
+        }
+    }
+
+    @Override
+    public void onQueryStarted(QueryStartedEvent event) {
+    }
+
+    @Override
+    public void onQueryProgress(QueryProgressEvent event) {
+        guarded(() -> {
+            if (groupTemplate.isEmpty() || bootstrapServers.isEmpty()) {
+                return;
+            }
+            StreamingQueryProgress progress = event.progress();
+            Map<TopicPartition, OffsetAndMetadata> offsets = processedOffsets(progress);
+            if (offsets.isEmpty()) {
+                return;
+            }
+            String group = groupTemplate.replace("{query}", progress.name() == null ? progress.id().toString() : progress.name());
+            AtomicReference<Map<TopicPartition, OffsetAndMetadata>> slot = waiting.computeIfAbsent(progress.id(), id -> new AtomicReference<>());
+            if (slot.getAndSet(offsets) == null) {
+                committer.execute(() -> commit(group, slot));
+            }
+        });
+    }
+
+    /** Every Kafka source's end offsets by topic and partition; a partition two sources read keeps the lower offset. */
+    static Map<TopicPartition, OffsetAndMetadata> processedOffsets(StreamingQueryProgress progress) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        KafkaLagListener.processedOffsets(progress).forEach((topic, partitions) -> partitions.forEach((partition, offset) ->
+                offsets.put(new TopicPartition(topic, partition), new OffsetAndMetadata(offset))));
+        return offsets;
+    }
+
+    private void commit(String group, AtomicReference<Map<TopicPartition, OffsetAndMetadata>> slot) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = slot.getAndSet(null);
+        if (offsets == null) {
+            return;
+        }
+        try {
+            admin().alterConsumerGroupOffsets(group, offsets).all().get(30, TimeUnit.SECONDS);
+            warned.remove("commit");
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            if (warned.add("commit")) {
+                LOG.warn("cannot commit the processed offsets to consumer group {} ({}); trying again at the next batch", group, e.toString());
+            }
+        }
+    }
+
+    private Admin admin() {
+        if (admin == null) {
+            Properties properties = new Properties();
+            properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            properties.put(AdminClientConfig.CLIENT_ID_CONFIG, "streamwatch-offset-committer");
+            properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
+            properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+            admin = Admin.create(properties);
+        }
+        return admin;
+    }
+
+    @Override
+    public void onQueryTerminated(QueryTerminatedEvent event) {
+        guarded(() -> {
+            waiting.remove(event.id());
+            committer.execute(this::closeWhenIdle);
+        });
+    }
+
+    /** On the committer, after the last commits: without running queries, no client is kept (nor its reconnects). */
+    private void closeWhenIdle() {
+        if (waiting.isEmpty() && admin != null) {
+            admin.close(java.time.Duration.ofSeconds(5));
+            admin = null;
+        }
+    }
+
+    /** A callback's body: what it throws is logged once and never reaches Spark. */
+    private void guarded(Runnable body) {
+        try {
+            body.run();
+        } catch (Throwable t) {
+            if (warned.add("callback " + t.getClass().getName())) {
+                LOG.warn("KafkaOffsetCommitListener failed; the query goes on without committed offsets", t);
+            }
+        }
+    }
+}

@@ -1,0 +1,343 @@
+package io.streamwatch.listeners;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.LocalPushgateway;
+import java.nio.file.Path;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.streaming.SourceProgress;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The signals a demanding operator wants, on real queries: the Delta backlog held behind a writer, a query falling
+ * behind and catching up, event time with late rows, and Spark's Kafka offsets in a consumer group.
+ */
+class SignalsTest {
+    static SparkSession spark;
+    static LocalPushgateway pushgateway;
+    /** One broker for the class's Kafka tests (started by the first). */
+    static EmbeddedKafka kafka;
+    static final Map<String, CountDownLatch> GATES = new java.util.concurrent.ConcurrentHashMap<>();
+    static final java.util.concurrent.atomic.AtomicLong BATCH_DELAY_MILLIS = new java.util.concurrent.atomic.AtomicLong();
+
+    @TempDir
+    static Path classDir;
+
+    @TempDir
+    Path dir;
+
+    private final List<Runnable> cleanups = new ArrayList<>();
+
+    @BeforeAll
+    static void start() {
+        pushgateway = LocalPushgateway.start(classDir.resolve("pushgateway"));
+        spark = SparkSession.builder().master("local[2]").appName("signals")
+                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+                .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.ui.enabled", "false")
+                .getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+        pushgateway.close();
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    static EmbeddedKafka kafka() {
+        if (kafka == null) {
+            kafka = EmbeddedKafka.start(classDir.resolve("kafka"));
+        }
+        return kafka;
+    }
+
+    @AfterEach
+    void cleanUp() {
+        GATES.values().forEach(CountDownLatch::countDown);
+        java.util.Collections.reverse(cleanups);
+        cleanups.forEach(Runnable::run);
+    }
+
+    private StreamwatchSettings settings() {
+        return StreamwatchSettings.of(pushgateway.address()).withHeartbeatInterval(Duration.ofMillis(500));
+    }
+
+    private <T extends StreamingQueryListener> T attach(T listener) {
+        spark.streams().addListener(listener);
+        cleanups.add(() -> spark.streams().removeListener(listener));
+        return listener;
+    }
+
+    private StreamingQuery started(StreamingQuery query) {
+        cleanups.add(() -> {
+            try {
+                query.stop();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        return query;
+    }
+
+    private static OptionalDouble value(String metric, Map<String, String> labels) {
+        return pushgateway.value(metric, labels);
+    }
+
+    @Test
+    void theDeltaBacklogOfAStreamHeldBehindAWriterMatchesTheLog() throws Exception {
+        String table = dir.resolve("held").toString();
+        spark.range(3).write().format("delta").mode("append").save(table);
+        attach(new ReaderVersionListener(settings()));
+        GATES.put("held", new CountDownLatch(1));
+        StreamingQuery query = started(spark.readStream().format("delta").load(table).writeStream().queryName("held")
+                .option("checkpointLocation", dir.resolve("checkpoint-held").toString())
+                .trigger(Trigger.ProcessingTime(200))
+                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
+                    if (batchId == 1) {
+                        GATES.get("held").await(2, TimeUnit.MINUTES);
+                    }
+                }).start());
+        await().atMost(Duration.ofSeconds(60)).until(() -> query.lastProgress() != null && query.lastProgress().batchId() == 0);
+        for (int commit = 0; commit < 3; commit++) {
+            spark.range(0, 10 + commit, 1, 2).write().format("delta").mode("append").save(table);
+        }
+        // What the log says versions 1 to 3 added.
+        Dataset<Row> adds = spark.read().json(List.of(1, 2, 3).stream()
+                .map(v -> String.format("%s/_delta_log/%020d.json", table, v)).toArray(String[]::new)).where("add IS NOT NULL");
+        long files = adds.count();
+        long bytes = adds.agg(functions.sum("add.size")).first().getLong(0);
+        long records = adds.select(functions.get_json_object(functions.col("add.stats"), "$.numRecords").cast("long").as("n"))
+                .agg(functions.sum("n")).first().getLong(0);
+        assertEquals(10 + 11 + 12, records);
+        String location = DeltaSourceProgress.of(query.lastProgress().sources()[0]).orElseThrow().tableLocation();
+        Map<String, String> labels = Map.of("query", "held", "table", location);
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(ReaderVersionListener.BACKLOG_FILES, labels).orElse(-1) == files);
+        assertEquals(bytes, value(ReaderVersionListener.BACKLOG_BYTES, labels).getAsDouble());
+        assertEquals(records, value(ReaderVersionListener.BACKLOG_RECORDS, labels).getAsDouble());
+
+        GATES.get("held").countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(ReaderVersionListener.BACKLOG_FILES, labels).orElse(-1) == 0);
+        assertEquals(0, value(ReaderVersionListener.BACKLOG_RECORDS, labels).getAsDouble());
+    }
+
+    @Test
+    void aQueryOutpacedByItsWriterReadsFallingBehindThenOkWithoutFlapping() throws Exception {
+        String table = dir.resolve("outpaced").toString();
+        spark.range(1).write().format("delta").mode("append").save(table);
+        attach(new QueryStatusListener(settings(), Duration.ofSeconds(8), 3, Duration.ofSeconds(30)));
+        BATCH_DELAY_MILLIS.set(2000);
+        started(spark.readStream().format("delta").option("maxFilesPerTrigger", 1).load(table).writeStream().queryName("outpaced")
+                .option("checkpointLocation", dir.resolve("checkpoint-outpaced").toString())
+                .trigger(Trigger.ProcessingTime(0))
+                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
+                    rows.count(); // Spark counts the input rows a batch actually reads
+                    Thread.sleep(BATCH_DELAY_MILLIS.get());
+                }).start());
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            while (writing.get()) {
+                spark.range(0, 5, 1, 1).write().format("delta").mode("append").save(table);
+            }
+        });
+        writer.start();
+        cleanups.add(() -> writing.set(false));
+        List<String> seen = new ArrayList<>();
+        Map<String, String> query = Map.of("query", "outpaced");
+        try {
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                record(seen, status(query));
+                return seen.contains("FALLING_BEHIND");
+            });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("statuses seen: " + seen + "; pushed: " + pushgateway.metrics().samples().stream()
+                    .filter(sample -> sample.name().startsWith("streamwatch_source") || sample.name().equals(QueryStatusListener.STATUS)).toList(), e);
+        }
+        assertEquals(Double.POSITIVE_INFINITY, value(QueryStatusListener.CATCH_UP, Map.of("query", "outpaced")).orElse(0),
+                "arrivals outpace processing: never caught up at these rates");
+        writing.set(false);
+        writer.join(30_000);
+        BATCH_DELAY_MILLIS.set(0);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            record(seen, status(query));
+            return seen.get(seen.size() - 1).equals("OK") && value(QueryStatusListener.BACKLOG, query).orElse(1) == 0;
+        });
+        long settled = System.currentTimeMillis();
+        while (System.currentTimeMillis() - settled < 5_000) {
+            record(seen, status(query));
+            Thread.sleep(200);
+        }
+        int firstFalling = seen.indexOf("FALLING_BEHIND");
+        assertEquals(List.of("FALLING_BEHIND", "OK"), seen.subList(firstFalling, seen.size()),
+                "once falling behind it stays so until it has caught up, then stays OK: " + seen);
+    }
+
+    private static void record(List<String> seen, String status) {
+        if (status != null && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(status))) {
+            seen.add(status);
+        }
+    }
+
+    private static String status(Map<String, String> query) {
+        for (QueryStatus.Status status : QueryStatus.Status.values()) {
+            Map<String, String> labels = new HashMap<>(query);
+            labels.put("status", status.name());
+            if (value(QueryStatusListener.STATUS, labels).orElse(0) == 1) {
+                return status.name();
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aWatermarkQueryReportsEventTimeLateRowsAndState() throws Exception {
+        String table = dir.resolve("events").toString();
+        StructType schema = new StructType().add("id", DataTypes.LongType).add("ts", DataTypes.TimestampType);
+        long base = System.currentTimeMillis() - 300_000;
+        write(table, schema, base, base + 60_000);
+        attach(new EventTimeListener(settings()));
+        StreamingQuery query = started(spark.readStream().format("delta").load(table)
+                .withWatermark("ts", "10 seconds").groupBy(functions.window(functions.col("ts"), "5 seconds")).count()
+                .writeStream().queryName("windowed").outputMode("append").format("noop")
+                .option("checkpointLocation", dir.resolve("checkpoint-windowed").toString())
+                .trigger(Trigger.ProcessingTime(200)).start());
+        await().atMost(Duration.ofSeconds(60)).until(() -> query.lastProgress() != null && query.lastProgress().batchId() >= 1);
+        write(table, schema, base + 1_000);
+        Map<String, String> labels = Map.of("query", "windowed");
+        await().atMost(Duration.ofSeconds(60)).until(() -> value(EventTimeListener.LATE_ROWS, labels).orElse(0) == 1);
+        double lag = value(EventTimeListener.EVENT_TIME_LAG, labels).getAsDouble();
+        assertTrue(lag >= 240 && lag < 300, "now minus the newest event (4 minutes old): " + lag);
+        assertEquals(10, value(EventTimeListener.WATERMARK_GAP, labels).getAsDouble(), 0.001);
+        Map<String, String> state = new HashMap<>(labels);
+        state.put("operator", "0:stateStoreSave");
+        assertTrue(value(EventTimeListener.STATE_ROWS, state).orElse(0) >= 1, pushgateway.metrics().samples().toString());
+        assertTrue(value(EventTimeListener.STATE_MEMORY, state).orElse(0) > 0);
+    }
+
+    private static void write(String table, StructType schema, long... eventMillis) {
+        List<Row> rows = new ArrayList<>();
+        for (long millis : eventMillis) {
+            rows.add(RowFactory.create(millis, new Timestamp(millis)));
+        }
+        spark.createDataFrame(rows, schema).coalesce(1).write().format("delta").mode("append").save(table);
+    }
+
+    @Test
+    void twoKafkaSourcesOfOneQueryCommitTheirProcessedOffsetsToAConsumerGroup() throws Exception {
+        {
+            EmbeddedKafka kafka = kafka();
+            kafka.createTopic("orders", 2);
+            kafka.createTopic("payments", 3);
+            kafka.send("orders", java.util.Collections.nCopies(7, "o"));
+            kafka.send("payments", java.util.Collections.nCopies(11, "p"));
+            attach(new KafkaOffsetCommitListener("spark-{query}", kafka.bootstrapServers()));
+            Dataset<Row> orders = spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
+                    .option("subscribe", "orders").option("startingOffsets", "earliest").load();
+            Dataset<Row> payments = spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
+                    .option("subscribe", "payments").option("startingOffsets", "earliest").load();
+            StreamingQuery query = started(payments.union(orders).writeStream().queryName("joined").format("noop")
+                    .option("checkpointLocation", dir.resolve("checkpoint-joined").toString()).trigger(Trigger.ProcessingTime(200)).start());
+            await().atMost(Duration.ofSeconds(60)).until(() -> query.lastProgress() != null
+                    && java.util.Arrays.stream(query.lastProgress().sources()).mapToLong(SourceProgress::numInputRows).sum() > 0
+                    || committed(kafka).size() == 5);
+            Map<TopicPartition, Long> expected = new HashMap<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                expected.clear();
+                KafkaOffsetCommitListener.processedOffsets(query.lastProgress()).forEach((tp, offset) -> expected.put(tp, offset.offset()));
+                return expected.values().stream().mapToLong(Long::longValue).sum() == 18 && committed(kafka).equals(expected);
+            });
+            assertEquals(5, expected.size(), "2 partitions of orders and 3 of payments, each under its own topic");
+            assertFalse(expected.containsKey(new TopicPartition("orders", 2)));
+        }
+    }
+
+    @Test
+    void theMonitoringReportsItsOwnHealth_listenerQueueDropsAndThePublishersRecord() throws Exception {
+        attach(new MonitoringHealthListener(settings()));
+        String table = dir.resolve("watched").toString();
+        spark.range(3).write().format("delta").mode("append").save(table);
+        started(spark.readStream().format("delta").load(table).writeStream().queryName("watched").format("noop")
+                .option("checkpointLocation", dir.resolve("checkpoint-watched").toString()).trigger(Trigger.ProcessingTime(200)).start());
+        Map<String, String> app = Map.of("job", "streamwatch", "app", "signals");
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(MonitoringHealthListener.PUSHES, app).orElse(0) > 0);
+        assertEquals(0, value(MonitoringHealthListener.EVENTS_DROPPED, Map.of("app", "signals", "queue", "streams")).orElse(-1),
+                "the streams queue is reported, and nothing was dropped");
+        assertEquals(0, value(MonitoringHealthListener.IN_OUTAGE, app).getAsDouble());
+        double lastSuccess = await().atMost(Duration.ofSeconds(30))
+                .until(() -> value(MonitoringHealthListener.LAST_SUCCESS, app), OptionalDouble::isPresent).getAsDouble();
+        assertTrue(Math.abs(System.currentTimeMillis() / 1000.0 - lastSuccess) < 30, "a recent success: " + lastSuccess);
+    }
+
+    @Test
+    void theKafkaLagIsUnknownDuringTheFirstBatchAndFollowsTheTopicsEndWhileABatchRuns() throws Exception {
+        {
+            EmbeddedKafka kafka = kafka();
+            kafka.createTopic("clicks", 1);
+            kafka.send("clicks", java.util.Collections.nCopies(200, "c"));
+            attach(new KafkaLagListener(settings().withKafkaBootstrapServers(kafka.bootstrapServers())));
+            GATES.put("clicks-0", new CountDownLatch(1));
+            GATES.put("clicks-1", new CountDownLatch(1));
+            StreamingQuery query = started(spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
+                    .option("subscribe", "clicks").option("startingOffsets", "earliest").load().writeStream().queryName("clicks")
+                    .option("checkpointLocation", dir.resolve("checkpoint-clicks").toString()).trigger(Trigger.ProcessingTime(200))
+                    .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
+                        CountDownLatch gate = GATES.get("clicks-" + batchId);
+                        if (gate != null) {
+                            gate.await(2, TimeUnit.MINUTES);
+                        }
+                    }).start());
+            Map<String, String> partition = Map.of("query", "clicks", "topic", "clicks", "partition", "0");
+            String lag = MetricNaming.STREAMWATCH.kafkaLag();
+            await().atMost(Duration.ofSeconds(60)).until(() -> query.status().isTriggerActive());
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> value(lag, partition).isEmpty());
+            GATES.get("clicks-0").countDown();
+            await().atMost(Duration.ofSeconds(30)).until(() -> value(lag, partition).orElse(-1) == 0);
+            kafka.send("clicks", java.util.Collections.nCopies(50, "c"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> value(lag, partition).orElse(-1) == 50);
+            assertEquals(0, query.lastProgress().batchId(), "batch 1 still runs: the lag comes from the topic's end, not a progress");
+            GATES.get("clicks-1").countDown();
+            await().atMost(Duration.ofSeconds(30)).until(() -> value(lag, partition).orElse(-1) == 0);
+        }
+    }
+
+    private static Map<TopicPartition, Long> committed(EmbeddedKafka kafka) throws Exception {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        Map<TopicPartition, OffsetAndMetadata> listed = kafka.admin().listConsumerGroupOffsets("spark-joined").partitionsToOffsetAndMetadata()
+                .get(10, TimeUnit.SECONDS);
+        listed.forEach((tp, offset) -> offsets.put(tp, offset.offset()));
+        return offsets;
+    }
+}
