@@ -69,21 +69,12 @@ final class ChangeFeed {
     static ChangeFeed open(SparkSession spark, String table, List<String> payloadColumns, String recipientsColumn) {
         boolean isPath = table.contains("/") || table.contains(":") || table.startsWith(".");
         String sqlName = isPath ? "delta.`" + table.replace("`", "``") + "`" : table;
-        Row detail;
-        try {
-            detail = spark.sql("DESCRIBE DETAIL " + sqlName).first();
-        } catch (Exception e) { // AnalysisException is thrown by Scala
-            throw new BadFlagValue("ALERT_TABLE: " + table + " is not a Delta table (" + Jobs.oneLine(e) + ")");
-        }
-        if (!"delta".equalsIgnoreCase(detail.<Object>getAs("format").toString())) {
-            throw new BadFlagValue("ALERT_TABLE: " + table + " is not a Delta table");
-        }
-        Map<String, String> properties = detail.getJavaMap(detail.fieldIndex("properties"));
-        if (!"true".equalsIgnoreCase(properties.getOrDefault("delta.enableChangeDataFeed", "false"))) {
+        TableFacts facts = isPath ? factsOfPath(spark, table) : factsOfName(spark, table, sqlName);
+        if (!"true".equalsIgnoreCase(facts.properties().getOrDefault("delta.enableChangeDataFeed", "false"))) {
             throw new BadFlagValue("ALERT_TABLE: " + table + " has no change data feed; turn it on with ALTER TABLE " + sqlName
                     + " SET TBLPROPERTIES (delta.enableChangeDataFeed = true)");
         }
-        StructType schema = (isPath ? spark.read().format("delta").load(table) : spark.read().table(table)).schema();
+        StructType schema = facts.schema();
         Set<String> available = new java.util.LinkedHashSet<>(Arrays.asList(schema.fieldNames()));
         available.addAll(List.of("_commit_version", "_commit_timestamp"));
         List<String> payload = payloadColumns.isEmpty() ? Arrays.asList(schema.fieldNames()) : payloadColumns;
@@ -103,8 +94,36 @@ final class ChangeFeed {
                         + " or an array of strings), not " + field.dataType().simpleString());
             }
         }
-        return new ChangeFeed(table, isPath, detail.<Object>getAs("id").toString(), detail.<Object>getAs("location").toString(), schema,
-                List.copyOf(payload), recipientsColumn);
+        return new ChangeFeed(table, isPath, facts.id(), facts.location(), schema, List.copyOf(payload), recipientsColumn);
+    }
+
+    /** What the checks need of a table: its id, location, properties and schema. */
+    private record TableFacts(String id, String location, Map<String, String> properties, StructType schema) {
+    }
+
+    /** From the Delta log alone: no SQL to plan, which a restart of the job would wait for. */
+    private static TableFacts factsOfPath(SparkSession spark, String path) {
+        org.apache.spark.sql.delta.DeltaLog log = org.apache.spark.sql.delta.DeltaLog.forTable(spark, path);
+        org.apache.spark.sql.delta.Snapshot snapshot = log.update(false, scala.Option.empty(), scala.Option.empty());
+        if (snapshot.version() < 0) {
+            throw new BadFlagValue("ALERT_TABLE: " + path + " is not a Delta table (no commit in its _delta_log)");
+        }
+        return new TableFacts(snapshot.metadata().id(), log.dataPath().toString(),
+                scala.collection.JavaConverters.mapAsJavaMap(snapshot.metadata().configuration()), snapshot.schema());
+    }
+
+    private static TableFacts factsOfName(SparkSession spark, String table, String sqlName) {
+        Row detail;
+        try {
+            detail = spark.sql("DESCRIBE DETAIL " + sqlName).first();
+        } catch (Exception e) { // AnalysisException is thrown by Scala
+            throw new BadFlagValue("ALERT_TABLE: " + table + " is not a Delta table (" + Jobs.oneLine(e) + ")");
+        }
+        if (!"delta".equalsIgnoreCase(detail.<Object>getAs("format").toString())) {
+            throw new BadFlagValue("ALERT_TABLE: " + table + " is not a Delta table");
+        }
+        return new TableFacts(detail.<Object>getAs("id").toString(), detail.<Object>getAs("location").toString(),
+                detail.getJavaMap(detail.fieldIndex("properties")), spark.read().table(table).schema());
     }
 
     /** The table as given (its name or path), for logs. */

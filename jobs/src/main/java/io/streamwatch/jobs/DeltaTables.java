@@ -16,9 +16,22 @@ final class DeltaTables {
     private DeltaTables() {
     }
 
-    /** A table at a path. */
+    /** A table at a path; one that has a commit already is left as it is, without planning any SQL (a restart's common case). */
     static void createIfMissing(SparkSession spark, String path, String columns, String properties) {
+        if (hasCommit(spark, path)) {
+            return;
+        }
         createIfMissing(spark, "delta.`" + path + "`", "path " + path, columns, properties);
+    }
+
+    private static boolean hasCommit(SparkSession spark, String path) {
+        try {
+            org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(path, "_delta_log");
+            org.apache.hadoop.fs.FileSystem fs = log.getFileSystem(spark.sessionState().newHadoopConf());
+            return fs.exists(new org.apache.hadoop.fs.Path(log, String.format("%020d.json", 0)));
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** {@code sqlName}: a catalog name or {@code delta.`path`}; {@code properties}: the TBLPROPERTIES list. */

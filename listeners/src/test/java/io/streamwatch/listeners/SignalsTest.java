@@ -195,11 +195,10 @@ class SignalsTest {
             record(seen, status(query));
             return seen.get(seen.size() - 1).equals("OK") && value(QueryStatusListener.BACKLOG, query).orElse(1) == 0;
         });
-        long settled = System.currentTimeMillis();
-        while (System.currentTimeMillis() - settled < 5_000) {
+        await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(200)).until(() -> {
             record(seen, status(query));
-            Thread.sleep(200);
-        }
+            return "OK".equals(seen.get(seen.size() - 1));
+        });
         int firstFalling = seen.indexOf("FALLING_BEHIND");
         assertEquals(List.of("FALLING_BEHIND", "OK"), seen.subList(firstFalling, seen.size()),
                 "once falling behind it stays so until it has caught up, then stays OK: " + seen);

@@ -75,16 +75,10 @@ class NovuClientTest {
     @Test
     void aRefusedKeyAndA5xxOnlyDelay_untilTheCallerStops() throws Exception {
         NovuClient wrongKey = new NovuClient(novu.url(), "wrong", stopping::get, Duration.ofSeconds(2));
-        Thread stopper = new Thread(() -> {
-            try {
-                Thread.sleep(1500);
-            } catch (InterruptedException e) {
-                return;
-            }
-            stopping.set(true);
-        });
-        stopper.start();
+        java.util.concurrent.ScheduledExecutorService stopper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        stopper.schedule(() -> stopping.set(true), 1500, java.util.concurrent.TimeUnit.MILLISECONDS);
         assertThrows(DeliveryStopped.class, () -> wrongKey.trigger(event(1)));
+        stopper.shutdown();
         assertTrue(novu.requests().size() >= 2, "retried with backoff");
         assertTrue(novu.requests().stream().allMatch(r -> r.answered() == 401));
         assertFalse(novu.requests().isEmpty());
