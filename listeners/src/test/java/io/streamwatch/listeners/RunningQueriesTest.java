@@ -42,7 +42,7 @@ class RunningQueriesTest {
     @TempDir
     Path dir;
 
-    private final List<Runnable> cleanups = new java.util.ArrayList<>();
+    private final QueryCleanups cleanups = new QueryCleanups();
 
     @BeforeAll
     static void start() {
@@ -63,8 +63,7 @@ class RunningQueriesTest {
     @AfterEach
     void cleanUp() {
         GATES.values().forEach(CountDownLatch::countDown);
-        java.util.Collections.reverse(cleanups);
-        cleanups.forEach(Runnable::run);
+        cleanups.run();
     }
 
     private StreamwatchSettings settings() {
@@ -72,9 +71,7 @@ class RunningQueriesTest {
     }
 
     private <T extends StreamingQueryListener> T attach(SparkSession session, T listener) {
-        session.streams().addListener(listener);
-        cleanups.add(() -> session.streams().removeListener(listener));
-        return listener;
+        return cleanups.attach(session, listener);
     }
 
     private String table(int commits) {
@@ -101,14 +98,7 @@ class RunningQueriesTest {
                     }
                 })
                 .start();
-        cleanups.add(() -> {
-            try {
-                query.stop();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        return query;
+        return cleanups.stopAfter(query);
     }
 
     private static OptionalDouble value(String metric, String query) {

@@ -56,7 +56,7 @@ class SignalsTest {
     @TempDir
     Path dir;
 
-    private final List<Runnable> cleanups = new ArrayList<>();
+    private final QueryCleanups cleanups = new QueryCleanups();
 
     @BeforeAll
     static void start() {
@@ -88,8 +88,7 @@ class SignalsTest {
     @AfterEach
     void cleanUp() {
         GATES.values().forEach(CountDownLatch::countDown);
-        java.util.Collections.reverse(cleanups);
-        cleanups.forEach(Runnable::run);
+        cleanups.run();
     }
 
     private StreamwatchSettings settings() {
@@ -97,20 +96,11 @@ class SignalsTest {
     }
 
     private <T extends StreamingQueryListener> T attach(T listener) {
-        spark.streams().addListener(listener);
-        cleanups.add(() -> spark.streams().removeListener(listener));
-        return listener;
+        return cleanups.attach(spark, listener);
     }
 
     private StreamingQuery started(StreamingQuery query) {
-        cleanups.add(() -> {
-            try {
-                query.stop();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        return query;
+        return cleanups.stopAfter(query);
     }
 
     private static OptionalDouble value(String metric, Map<String, String> labels) {
