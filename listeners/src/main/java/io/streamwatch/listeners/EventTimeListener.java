@@ -19,7 +19,9 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * the rows dropped as too late since the query started ({@code streamwatch_late_rows_dropped_total}, from each
  * stateful operator's {@code numRowsDroppedByWatermark}), and each stateful operator's state
  * ({@code streamwatch_state_rows}, {@code streamwatch_state_memory_bytes}, label {@code operator}: its index and name).
- * A query without event time or state pushes none of these.
+ * A query without event time or state pushes none of these. The lags are computed again at each idle event
+ * ({@code spark.sql.streaming.noDataProgressEventInterval}, 10 s by default), so that they keep growing while
+ * nothing arrives instead of freezing at the last batch's figure.
  */
 public class EventTimeListener extends PushingListener {
     public static final String EVENT_TIME_LAG = "streamwatch_event_time_lag_seconds";
@@ -34,6 +36,7 @@ public class EventTimeListener extends PushingListener {
         final AtomicLong dropped = new AtomicLong();
         volatile String max;
         volatile String watermark;
+        volatile StateOperatorProgress[] operators = new StateOperatorProgress[0];
     }
 
     private final Map<UUID, Seen> queries = new ConcurrentHashMap<>();
@@ -59,7 +62,8 @@ public class EventTimeListener extends PushingListener {
                 late += Math.max(0, operator.numRowsDroppedByWatermark());
             }
             Seen seen = queries.computeIfAbsent(progress.id(), id -> new Seen());
-            long droppedSoFar = seen.dropped.addAndGet(late);
+            seen.dropped.addAndGet(late);
+            seen.operators = progress.stateOperators();
             String batchMax = progress.eventTime().get("max");
             Long batchMaxMillis = millis(batchMax);
             if (batchMaxMillis != null && (millis(seen.max) == null || batchMaxMillis > millis(seen.max))) {
@@ -68,11 +72,25 @@ public class EventTimeListener extends PushingListener {
             if (progress.eventTime().containsKey("watermark")) {
                 seen.watermark = progress.eventTime().get("watermark");
             }
-            List<MetricSample> samples = samples(seen.max, seen.watermark, progress.stateOperators(), droppedSoFar, System.currentTimeMillis());
-            if (!samples.isEmpty()) {
-                publish(groupOf(progress), () -> samples);
+            publishNow(groupOf(progress), seen);
+        });
+    }
+
+    @Override
+    public void onQueryIdle(QueryIdleEvent event) {
+        guarded("onQueryIdle", () -> {
+            Seen seen = queries.get(event.id());
+            if (seen != null) {
+                publishNow(groupOf(event.id()), seen);
             }
         });
+    }
+
+    private void publishNow(PushGroup group, Seen seen) {
+        List<MetricSample> samples = samples(seen.max, seen.watermark, seen.operators, seen.dropped.get(), System.currentTimeMillis());
+        if (!samples.isEmpty()) {
+            publish(group, () -> samples);
+        }
     }
 
     @Override

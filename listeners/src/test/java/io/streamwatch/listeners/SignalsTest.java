@@ -218,6 +218,7 @@ class SignalsTest {
         long base = System.currentTimeMillis() - 300_000;
         write(table, schema, base, base + 60_000);
         attach(new EventTimeListener(settings()));
+        spark.conf().set("spark.sql.streaming.noDataProgressEventInterval", "1s");
         StreamingQuery query = started(spark.readStream().format("delta").load(table)
                 .withWatermark("ts", "10 seconds").groupBy(functions.window(functions.col("ts"), "5 seconds")).count()
                 .writeStream().queryName("windowed").outputMode("append").format("noop")
@@ -234,6 +235,10 @@ class SignalsTest {
         state.put("operator", "0:stateStoreSave");
         assertTrue(value(EventTimeListener.STATE_ROWS, state).orElse(0) >= 1, pushgateway.metrics().samples().toString());
         assertTrue(value(EventTimeListener.STATE_MEMORY, state).orElse(0) > 0);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(EventTimeListener.EVENT_TIME_LAG, labels).getAsDouble() >= lag + 2);
+        assertEquals(10, value(EventTimeListener.WATERMARK_GAP, labels).getAsDouble(), 0.001, "idle: the same events, an older lag");
+        spark.conf().unset("spark.sql.streaming.noDataProgressEventInterval");
     }
 
     private static void write(String table, StructType schema, long... eventMillis) {

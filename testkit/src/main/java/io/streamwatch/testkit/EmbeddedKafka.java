@@ -191,6 +191,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    /** What {@link #main} prints once the broker answers, followed by its bootstrap servers. */
+    public static final String READY = "embedded kafka ready at ";
+
+    /**
+     * A broker in a process of its own, for measurements of one JVM's CPU that the broker must not share
+     * (benchmarks): {@code EmbeddedKafka <work dir>}, prints {@link #READY} and its address, runs until stopped.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        EmbeddedKafka kafka = start(Path.of(args[0]));
+        Runtime.getRuntime().addShutdownHook(new Thread(kafka::close));
+        System.out.println(READY + kafka.bootstrapServers());
+        Thread.currentThread().join();
+    }
+
     @Override
     public void close() {
         server.shutdown();

@@ -8,6 +8,7 @@ import io.streamwatch.rules.Operator;
 import io.streamwatch.rules.Rule;
 import io.streamwatch.rules.RuleIndex;
 import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.Figures;
 import io.streamwatch.testkit.LocalPushgateway;
 import io.streamwatch.testkit.WebhookReceiver;
 import java.nio.file.Path;

@@ -8,6 +8,7 @@ import io.streamwatch.jobs.WriteVisits;
 import io.streamwatch.listeners.DeltaCommits;
 import io.streamwatch.listeners.ReaderVersionListener;
 import io.streamwatch.listeners.StreamwatchSettings;
+import io.streamwatch.testkit.Figures;
 import io.streamwatch.testkit.FreePorts;
 import io.streamwatch.testkit.LocalPushgateway;
 import java.nio.file.Path;

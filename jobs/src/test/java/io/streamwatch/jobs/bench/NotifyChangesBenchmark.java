@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import io.streamwatch.jobs.Jobs;
 import io.streamwatch.jobs.NotifyChanges;
 import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.testkit.Figures;
 import io.streamwatch.testkit.LocalPushgateway;
 import io.streamwatch.testkit.NovuReceiver;
 import java.nio.file.Path;

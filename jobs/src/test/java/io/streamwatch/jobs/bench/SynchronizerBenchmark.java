@@ -5,6 +5,7 @@ import io.streamwatch.jobs.Jobs;
 import io.streamwatch.jobs.SparkSessions;
 import io.streamwatch.jobs.SyncVisitsToDelta;
 import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.Figures;
 import io.streamwatch.testkit.LocalPushgateway;
 import java.nio.file.Path;
 import java.util.ArrayList;
