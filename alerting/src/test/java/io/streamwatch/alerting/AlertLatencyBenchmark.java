@@ -6,6 +6,7 @@ import io.streamwatch.jobs.CreateVisitsTable;
 import io.streamwatch.jobs.Jobs;
 import io.streamwatch.jobs.SparkSessions;
 import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.testkit.Figures;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,8 +72,6 @@ class AlertLatencyBenchmark {
     }
 
     private static long median(List<Long> values) {
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
+        return (long) Figures.median(values);
     }
 }

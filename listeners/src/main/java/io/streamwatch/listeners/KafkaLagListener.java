@@ -21,18 +21,47 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * <p>The processed offsets come from each batch's progress. The newest ones come from the progress too (what
  * Spark saw when it planned the batch), unless {@code spark.streamwatch.kafka.bootstrapServers} names the brokers:
  * then the topics' current end offsets are read every heartbeat interval and after each batch, on a thread of
- * the listener's own, so the lag keeps growing while a long batch runs or the query idles.
+ * the listener's own, so the lag keeps growing while a long batch runs or the query idles: one request for all
+ * the partitions of the queries concerned (25 queries on one 500-partition topic ask for 500, not 12,500), at most
+ * one a second after batches. The callback only hands the progress over: its offsets are parsed there too.
  */
 public class KafkaLagListener extends PushingListener {
     public static final String LAG = MetricNaming.VISITS.kafkaLag();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A query's processed offsets (topic -> partition -> next offset to read) and its group. */
-    private record Processed(java.util.UUID id, PushGroup group, Map<String, Map<Integer, Long>> offsets) {
+    /** Reads of the end offsets after batches are at least this far apart (a heartbeat reads regardless). */
+    private static final long MIN_READ_INTERVAL_MILLIS = 1_000;
+
+    /**
+     * A query's last batch and its group; its processed offsets (topic -> partition -> next offset to read) are
+     * parsed on the reader thread, not on Spark's listener thread (a 500-partition topic is a large document).
+     */
+    private static final class Processed {
+        final java.util.UUID id;
+        final PushGroup group;
+        private final StreamingQueryProgress progress;
+        private Map<String, Map<Integer, Long>> offsets;
+
+        Processed(java.util.UUID id, PushGroup group, StreamingQueryProgress progress) {
+            this.id = id;
+            this.group = group;
+            this.progress = progress;
+        }
+
+        synchronized Map<String, Map<Integer, Long>> offsets() {
+            if (offsets == null) {
+                offsets = processedOffsets(progress);
+            }
+            return offsets;
+        }
     }
 
     private final java.util.Optional<String> bootstrapServers;
     private final Map<java.util.UUID, Processed> processed = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Queries whose batch ended since the last read of the end offsets. */
+    private final java.util.Set<java.util.UUID> progressed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean readQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long lastReadMillis;
     private volatile java.util.concurrent.ScheduledExecutorService endOffsetReader;
     private KafkaEndOffsets endOffsets;
 
@@ -60,11 +89,13 @@ public class KafkaLagListener extends PushingListener {
         guarded("onQueryProgress", () -> {
             StreamingQueryProgress progress = event.progress();
             String metric = naming().kafkaLag();
-            Map<String, Map<Integer, Long>> offsets = processedOffsets(progress);
-            if (bootstrapServers.isPresent() && !offsets.isEmpty()) {
-                Processed query = new Processed(progress.id(), groupOf(progress), offsets);
-                processed.put(progress.id(), query);
-                endOffsetReader().execute(() -> guarded("refresh", () -> refresh(query)));
+            if (bootstrapServers.isPresent() && hasKafkaSource(progress)) {
+                processed.put(progress.id(), new Processed(progress.id(), groupOf(progress), progress));
+                progressed.add(progress.id());
+                if (readQueued.compareAndSet(false, true)) {
+                    long wait = Math.max(0, lastReadMillis + MIN_READ_INTERVAL_MILLIS - System.currentTimeMillis());
+                    endOffsetReader().schedule(() -> guarded("refresh", () -> refresh(false)), wait, java.util.concurrent.TimeUnit.MILLISECONDS);
+                }
             } else {
                 publish(groupOf(progress), () -> lags(progress, metric));
             }
@@ -82,20 +113,45 @@ public class KafkaLagListener extends PushingListener {
         removeOnGracefulStop(event);
     }
 
-    /** On the end-offset reader: the current end offsets against what the query has processed. */
-    private void refresh(Processed query) {
-        if (processed.get(query.id()) != query) {
+    /**
+     * On the end-offset reader: one read of the current end offsets of every partition the queries to refresh read
+     * (those whose batch ended since the last read, or all of them at a heartbeat), however many queries share a topic.
+     */
+    private void refresh(boolean everyQuery) {
+        readQueued.set(false);
+        List<Processed> queries = new ArrayList<>();
+        if (everyQuery) {
+            progressed.clear();
+            queries.addAll(processed.values());
+        } else {
+            for (Iterator<java.util.UUID> ids = progressed.iterator(); ids.hasNext(); ) {
+                Processed query = processed.get(ids.next());
+                ids.remove();
+                if (query != null) {
+                    queries.add(query);
+                }
+            }
+        }
+        if (queries.isEmpty()) {
             return;
         }
+        Map<String, Map<Integer, Long>> partitions = new java.util.HashMap<>();
+        queries.forEach(query -> query.offsets().forEach((topic, offsets) -> partitions.computeIfAbsent(topic, t -> new java.util.HashMap<>())
+                .putAll(offsets)));
         Map<String, Map<Integer, Long>> latest;
         try {
-            latest = endOffsets().latest(query.offsets());
+            lastReadMillis = System.currentTimeMillis();
+            latest = endOffsets().latest(partitions);
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             throw new IllegalStateException("cannot read the end offsets from " + bootstrapServers.orElse("?"), e);
         }
+        queries.forEach(query -> publishLag(query, latest));
+    }
+
+    private void publishLag(Processed query, Map<String, Map<Integer, Long>> latest) {
         List<MetricSample> samples = new ArrayList<>();
         String metric = naming().kafkaLag();
         query.offsets().forEach((topic, partitions) -> partitions.forEach((partition, offset) -> {
@@ -103,8 +159,8 @@ public class KafkaLagListener extends PushingListener {
             samples.add(new MetricSample(metric, "Kafka offsets not yet processed by the query, per partition.",
                     Map.of("topic", topic, "partition", String.valueOf(partition)), Math.max(0, end - offset)));
         }));
-        if (processed.get(query.id()) == query) {
-            publish(query.group(), () -> samples);
+        if (processed.get(query.id) == query) {
+            publish(query.group, () -> samples);
         }
     }
 
@@ -127,12 +183,20 @@ public class KafkaLagListener extends PushingListener {
         if (endOffsetReader == null) {
             synchronized (this) {
                 if (endOffsetReader == null) {
-                    endOffsetReader = ownThread("streamwatch-kafka-end-offsets",
-                            () -> processed.values().forEach(query -> guarded("refresh", () -> refresh(query))));
+                    endOffsetReader = ownThread("streamwatch-kafka-end-offsets", () -> refresh(true));
                 }
             }
         }
         return endOffsetReader;
+    }
+
+    static boolean hasKafkaSource(StreamingQueryProgress progress) {
+        for (SourceProgress source : progress.sources()) {
+            if (source.description() != null && source.description().startsWith("Kafka") && source.endOffset() != null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Every Kafka source's end offsets (the next to read) by topic and partition; the lower one when two sources read one. */

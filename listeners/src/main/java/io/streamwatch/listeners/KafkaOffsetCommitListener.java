@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * Kafka source's end offset in the progress, by topic and partition as the offsets name them (several sources of
  * one query each land on their own topics; a topic read by two sources commits the lower offset). Commits go
  * through the Admin API ({@code alterConsumerGroupOffsets}; the group has no members) on a thread of the
- * listener's own, newest offsets only: a slow or absent broker never holds a callback. It pushes nothing.
+ * listener's own, newest offsets only: a slow or absent broker never holds a callback. Only the partitions whose
+ * offset moved since the last successful commit are sent (a query on 500 partitions, 10 of them busy, sends 10).
+ * It pushes nothing.
  *
  * <p>Settings: {@code spark.streamwatch.kafka.commitGroup} (the group; {@code {query}} is replaced by the query's
  * name) and {@code spark.streamwatch.kafka.bootstrapServers}; without both it commits nothing. Spark's
@@ -39,8 +41,11 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
 
     private final String groupTemplate;
     private final String bootstrapServers;
-    private final Map<UUID, AtomicReference<Map<TopicPartition, OffsetAndMetadata>>> waiting = new ConcurrentHashMap<>();
+    /** Per query, its newest batch not yet committed (parsed on the committer thread, not on Spark's listener thread). */
+    private final Map<UUID, AtomicReference<StreamingQueryProgress>> waiting = new ConcurrentHashMap<>();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    /** Per query, what its group was last told (only the committer thread reads and writes it). */
+    private final Map<UUID, Map<TopicPartition, OffsetAndMetadata>> committed = new HashMap<>();
     private final ExecutorService committer = Executors.newSingleThreadExecutor(runnable -> {
         Thread thread = new Thread(runnable, "streamwatch-kafka-offset-committer");
         thread.setDaemon(true);
@@ -75,14 +80,13 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
                 return;
             }
             StreamingQueryProgress progress = event.progress();
-            Map<TopicPartition, OffsetAndMetadata> offsets = processedOffsets(progress);
-            if (offsets.isEmpty()) {
+            if (!KafkaLagListener.hasKafkaSource(progress)) {
                 return;
             }
             String group = groupTemplate.replace("{query}", progress.name() == null ? progress.id().toString() : progress.name());
-            AtomicReference<Map<TopicPartition, OffsetAndMetadata>> slot = waiting.computeIfAbsent(progress.id(), id -> new AtomicReference<>());
-            if (slot.getAndSet(offsets) == null) {
-                committer.execute(() -> commit(group, slot));
+            AtomicReference<StreamingQueryProgress> slot = waiting.computeIfAbsent(progress.id(), id -> new AtomicReference<>());
+            if (slot.getAndSet(progress) == null) {
+                committer.execute(() -> commit(progress.id(), group, slot));
             }
         });
     }
@@ -95,15 +99,29 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
         return offsets;
     }
 
-    private void commit(String group, AtomicReference<Map<TopicPartition, OffsetAndMetadata>> slot) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = slot.getAndSet(null);
-        if (offsets == null) {
+    /** Commits the partitions whose offset moved since the group was last told (all of them the first time and after a failure). */
+    private void commit(UUID queryId, String group, AtomicReference<StreamingQueryProgress> slot) {
+        StreamingQueryProgress progress = slot.getAndSet(null);
+        if (progress == null) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = processedOffsets(progress);
+        Map<TopicPartition, OffsetAndMetadata> told = committed.computeIfAbsent(queryId, id -> new HashMap<>());
+        Map<TopicPartition, OffsetAndMetadata> moved = new HashMap<>();
+        offsets.forEach((partition, offset) -> {
+            if (!offset.equals(told.get(partition))) {
+                moved.put(partition, offset);
+            }
+        });
+        if (moved.isEmpty()) {
             return;
         }
         try {
-            admin().alterConsumerGroupOffsets(group, offsets).all().get(30, TimeUnit.SECONDS);
+            admin().alterConsumerGroupOffsets(group, moved).all().get(30, TimeUnit.SECONDS);
+            told.putAll(moved);
             warned.remove("commit");
         } catch (Exception e) {
+            committed.remove(queryId);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -129,7 +147,10 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
     public void onQueryTerminated(QueryTerminatedEvent event) {
         guarded(() -> {
             waiting.remove(event.id());
-            committer.execute(this::closeWhenIdle);
+            committer.execute(() -> {
+                committed.remove(event.id());
+                closeWhenIdle();
+            });
         });
     }
 
