@@ -13,7 +13,7 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /**
- * Exactly once across checkpoint resets, concurrent synchronizers on one table (two processes) and kills: every valid visit in
+ * Exactly once across checkpoint resets, concurrent synchronizers on one table and kills: every valid visit in
  * the table once, every malformed record in the quarantine once. Synchronizers run as real JVMs where the
  * behaviour is about processes.
  */
@@ -22,31 +22,31 @@ class ExactlyOnceTest extends SyncTestSupport {
     @Test
     void aNewCheckpointWithTheSameQueryNameWritesAllItsVisits() {
         generate(600, 0);
-        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-a"), "--available-now")));
+        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-a"), "--available-now",
+                "--max-offsets-per-trigger", "300")));
         assertEquals(600, rows(tablePath()));
 
         topic = null;
         generate(600, 0);
-        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-b"), "--available-now")));
+        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-b"), "--available-now",
+                "--max-offsets-per-trigger", "300")));
 
         assertEquals(1200, rows(tablePath()), "the second checkpoint's batches 0.. are not the first one's");
         assertEquals(1200, distinctVisits());
     }
 
     @Test
-    void twoSynchronizersWithOneQueryNameFillOneTableConcurrently() throws Exception {
+    void twoSynchronizersWithOneQueryNameFillOneTableConcurrently() {
         generate(800, 0.05);
         String first = topic;
         topic = null;
         generate(800, 0.05);
         String second = topic;
 
-        try (ChildJvm a = synchronizer("a", first, "--available-now", "--max-offsets-per-trigger", "100", "--batch-delay", "1500ms")) {
-            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(this::rowsOrZero, rows -> rows > 0);
-            assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(second, dir.resolve("checkpoint-b"), "--available-now",
-                    "--max-offsets-per-trigger", "400")));
-            assertTrue(a.isAlive(), "the other process was still writing: " + rows(tablePath()) + " rows");
+        try (ChildJvm a = synchronizer("a", first, "--available-now", "--max-offsets-per-trigger", "400");
+             ChildJvm b = synchronizer("b", second, "--available-now", "--max-offsets-per-trigger", "400")) {
             assertEquals(0, a.awaitExit(Duration.ofMinutes(3)), () -> a.logTail(40));
+            assertEquals(0, b.awaitExit(Duration.ofMinutes(3)), () -> b.logTail(40));
         }
 
         assertEquals(1520, rows(tablePath()));

@@ -47,6 +47,18 @@ public final class LocalPrometheus extends ExternalProcess {
         return result;
     }
 
+    /** A range query's result matrix (each element: metric labels and {@code values}, [seconds, "value"] pairs). */
+    public List<JsonNode> queryRange(String promql, long startMillis, long endMillis, Duration step) {
+        JsonNode response = api("/api/v1/query_range?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
+                + "&start=" + startMillis / 1000.0 + "&end=" + endMillis / 1000.0 + "&step=" + step.toMillis() / 1000.0);
+        if (!"success".equals(response.path("status").asText())) {
+            throw new IllegalStateException("range query failed: " + promql + ": " + response);
+        }
+        List<JsonNode> result = new ArrayList<>();
+        response.path("data").path("result").forEach(result::add);
+        return result;
+    }
+
     /** The single value of an instant query, empty when it returns nothing. */
     public Optional<Double> value(String promql) {
         List<JsonNode> result = query(promql);

@@ -1,0 +1,458 @@
+package io.streamwatch.alerting;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.streamwatch.jobs.ConsumeVisits;
+import io.streamwatch.jobs.CreateVisitsTable;
+import io.streamwatch.jobs.GenerateVisits;
+import io.streamwatch.jobs.Jobs;
+import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.jobs.SyncVisitsToDelta;
+import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.testkit.ChildJvm;
+import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.Figures;
+import io.streamwatch.testkit.LocalPushgateway;
+import io.streamwatch.testkit.WebhookReceiver.Delivery;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How fast each kind of fault is caught and cleared, and which faults must raise nothing: the real jobs against the
+ * local alerting stack in the fast profile, one fault at a time, {@value #RUNS} runs each. Detection is measured from
+ * the moment the fault starts (the command that causes it) until Alertmanager's webhook receives the firing alert,
+ * resolution from the moment the recovery starts until it receives the resolution; both include the rule's
+ * {@code for}. Prints a table. Run with {@code mvn -Pbenchmark verify -pl alerting -Dtest=FaultMatrixBenchmark}.
+ */
+@Tag("benchmark")
+class FaultMatrixBenchmark {
+    private static final int RUNS = 3;
+    private static final Duration QUIET = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private LocalAlertingStack stack;
+    private EmbeddedKafka kafka;
+    private final ExecutorService background = Executors.newSingleThreadExecutor();
+    private final List<Fault> faults = new ArrayList<>();
+
+    /** One fault's figures over its runs, and every other alert that fired meanwhile. */
+    private record Fault(String name, String alert, List<Long> detection, List<Long> resolution, TreeSet<String> alsoFired) {
+        Fault(String name, String alert) {
+            this(name, alert, new ArrayList<>(), new ArrayList<>(), new TreeSet<>());
+        }
+    }
+
+    @Test
+    void everyFaultOneAtATime() throws Exception {
+        stack = new LocalAlertingStack(dir.resolve("stack"));
+        kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+        attachSignals(SparkSessions.getOrCreate("fault-matrix"));
+        LocalPushgateway restarted = null;
+        try {
+            long timelineStart = System.currentTimeMillis();
+            consumerBehindItsTable();
+            slowBatches();
+            aBatchThatHangs();
+            new Timeline(stack.prometheus, timelineStart, System.currentTimeMillis())
+                    .render(Double.parseDouble(stack.config.value("sla_millis")), AlertingConfig.repository().resolve("docs/timeline.png"));
+            consumerBehindInSeconds();
+            aQueryThatFails();
+            aBacklogGrowingFasterThanItDrains();
+            lateData();
+            aDriverKilled();
+            aRedeploy();
+            anIdleQuery();
+            restarted = thePushgatewayDown();
+        } finally {
+            report();
+            background.shutdownNow();
+            if (restarted != null) {
+                restarted.close();
+            }
+            kafka.close();
+            stack.close();
+        }
+    }
+
+    /** The listeners the jobs do not attach themselves, as an operator would add them by configuration. */
+    private void attachSignals(org.apache.spark.sql.SparkSession spark) {
+        io.streamwatch.listeners.StreamwatchSettings settings = io.streamwatch.listeners.StreamwatchSettings.of(stack.pushgateway.address())
+                .withHeartbeatInterval(Duration.ofSeconds(1));
+        spark.streams().addListener(new io.streamwatch.listeners.QueryStatusListener(settings, Duration.ofSeconds(20), 5, Duration.ofMinutes(5)));
+        spark.streams().addListener(new io.streamwatch.listeners.EventTimeListener(settings));
+    }
+
+    private void consumerBehindItsTable() {
+        Fault fault = new Fault("consumer behind its table (3 versions)", AlertsEndToEndTest.LAG);
+        String[] write = {"--path", visitsTable(), "--pushgateway", stack.pushgateway.address()};
+        String[] consume = consumer("consumer-checkpoint");
+        run(new CreateVisitsTable(), "--path", visitsTable());
+        run(new WriteVisits(), write);
+        run(new ConsumeVisits(), consume);
+        for (int i = 0; i < RUNS; i++) {
+            awaitInactive(fault.alert());
+            long start = System.currentTimeMillis();
+            run(new WriteVisits(), write);
+            fault.detection().add(firedAt(fault, start) - start);
+            long recovery = System.currentTimeMillis();
+            run(new ConsumeVisits(), consume);
+            fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+        }
+    }
+
+    /**
+     * A running consumer whose next trigger is a day away (its first batch read what was there; Spark aligns
+     * processing-time triggers to multiples of the interval, so a shorter one may fall due mid-run): the new commit
+     * waits, and its wait is the lag in seconds.
+     */
+    private void consumerBehindInSeconds() throws Exception {
+        Fault fault = new Fault("consumer behind its table (a commit waiting " + stack.config.value("lag_seconds_above") + " s)",
+                "VisitsConsumerLagSeconds");
+        String[] write = {"--path", visitsTable(), "--pushgateway", stack.pushgateway.address()};
+        org.apache.spark.sql.SparkSession spark = SparkSessions.getOrCreate("fault-matrix");
+        String[] consume = consumer("consumer-checkpoint");
+        for (int i = 0; i < RUNS; i++) {
+            run(new WriteVisits(), write);
+            Future<Integer> slow = background.submit(() -> Jobs.execute(new ConsumeVisits(), concat(consume, "--continuous", "--trigger-interval", "24h")));
+            await().atMost(Duration.ofMinutes(1)).until(() -> spark.streams().active().length > 0
+                    && spark.streams().active()[0].lastProgress() != null && spark.streams().active()[0].lastProgress().numInputRows() > 0);
+            awaitInactive(fault.alert());
+            long start = System.currentTimeMillis();
+            run(new WriteVisits(), write);
+            fault.detection().add(firedAt(fault, start) - start);
+            long recovery = System.currentTimeMillis();
+            stopQueries(slow);
+            run(new ConsumeVisits(), consume);
+            fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+        }
+    }
+
+    private String visitsTable() {
+        return dir.resolve("visits").toString();
+    }
+
+    private String[] consumer(String checkpoint) {
+        return new String[] {"--path", visitsTable(), "--checkpoint", dir.resolve(checkpoint).toString(),
+            "--pushgateway", stack.pushgateway.address(), "--quiet"};
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        List<String> all = new ArrayList<>(List.of(first));
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
+    private void slowBatches() throws Exception {
+        Fault fault = new Fault("SLA miss (batches of 5 s, SLA 3 s)", AlertsEndToEndTest.SLA);
+        for (int i = 0; i < RUNS; i++) {
+            String topic = "sla_" + i;
+            String name = "sla-" + i;
+            generate(topic, 200);
+            awaitInactive(fault.alert());
+            long start = System.currentTimeMillis();
+            Future<Integer> slow = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--batch-delay", "5s")));
+            fault.detection().add(firedAt(fault, start) - start);
+            long recovery = System.currentTimeMillis();
+            stopQueries(slow);
+            Future<Integer> prompt = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name)));
+            fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+            stopQueries(prompt);
+        }
+    }
+
+    private void aBatchThatHangs() throws Exception {
+        Fault fault = new Fault("a batch that hangs", AlertsEndToEndTest.STALL);
+        for (int i = 0; i < RUNS; i++) {
+            String topic = "hang_" + i;
+            String name = "hang-" + i;
+            generate(topic, 20);
+            awaitInactive(fault.alert());
+            long start = System.currentTimeMillis();
+            Future<Integer> hanging = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--batch-delay", "10m")));
+            fault.detection().add(firedAt(fault, start) - start);
+            long recovery = System.currentTimeMillis();
+            stopQueries(hanging);
+            fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+        }
+    }
+
+    private void aQueryThatFails() throws Exception {
+        Fault fault = new Fault("a query that fails", "StreamingQueryDown");
+        for (int i = 0; i < RUNS; i++) {
+            String topic = "fail_" + i;
+            String name = "fail-" + i;
+            generate(topic, 100);
+            awaitInactive(fault.alert());
+            long start = System.currentTimeMillis();
+            int exitCode = Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--fail-in-batch", "1"));
+            fault.detection().add(firedAt(fault, start) - start);
+            long recovery = System.currentTimeMillis();
+            Future<Integer> restarted = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name)));
+            fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+            stopQueries(restarted);
+            org.junit.jupiter.api.Assertions.assertNotEquals(0, exitCode, "the synchronizer reports its failed query");
+        }
+    }
+
+    /** Visits arrive at 40/s, the synchronizer takes at most 10 a second: the backlog grows until the producer stops. */
+    private void aBacklogGrowingFasterThanItDrains() throws Exception {
+        Fault fault = new Fault("Kafka backlog growing faster than it drains", "QueryFallingBehind");
+        ExecutorService producer = Executors.newSingleThreadExecutor();
+        try {
+            for (int i = 0; i < RUNS; i++) {
+                String topic = "behind_" + i;
+                String name = "behind-" + i;
+                generate(topic, 10);
+                Future<Integer> sync = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--max-offsets-per-trigger", "10")));
+                await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value("streamwatch_query_up{query=\"" + name + "\"}").orElse(0.0) == 1);
+                awaitInactive(fault.alert());
+                long start = System.currentTimeMillis();
+                Future<Integer> visits = producer.submit(() -> Jobs.execute(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(),
+                        "--topic", topic, "--count", "1600", "--rate", "40"));
+                fault.detection().add(firedAt(fault, start) - start);
+                assertEquals(0, visits.get(2, TimeUnit.MINUTES));
+                long recovery = System.currentTimeMillis();
+                fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+                stopQueries(sync);
+            }
+        } finally {
+            producer.shutdownNow();
+        }
+    }
+
+    /** A watermark query (10 s) over a Delta table; each run appends one event on time, then one a minute late. */
+    private void lateData() throws Exception {
+        Fault fault = new Fault("late data dropped by a watermark", "LateRowsDropped");
+        org.apache.spark.sql.SparkSession spark = SparkSessions.getOrCreate("fault-matrix");
+        String table = dir.resolve("events").toString();
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("id", org.apache.spark.sql.types.DataTypes.LongType).add("ts", org.apache.spark.sql.types.DataTypes.TimestampType);
+        appendEvent(spark, table, schema, System.currentTimeMillis());
+        org.apache.spark.sql.streaming.StreamingQuery query = spark.readStream().format("delta").load(table)
+                .withWatermark("ts", "10 seconds").groupBy(org.apache.spark.sql.functions.window(org.apache.spark.sql.functions.col("ts"), "5 seconds"))
+                .count().writeStream().queryName("late_data").outputMode("append").format("noop")
+                .option("checkpointLocation", dir.resolve("late-data-checkpoint").toString())
+                .trigger(org.apache.spark.sql.streaming.Trigger.ProcessingTime(500)).start();
+        try {
+            for (int i = 0; i < RUNS; i++) {
+                awaitInactive(fault.alert());
+                long onTime = System.currentTimeMillis();
+                appendEvent(spark, table, schema, onTime);
+                await().atMost(Duration.ofMinutes(1)).until(() -> query.lastProgress() != null
+                        && query.lastProgress().eventTime().containsKey("watermark")
+                        && java.time.Instant.parse(query.lastProgress().eventTime().get("watermark")).toEpochMilli() >= onTime - 10_000);
+                long start = System.currentTimeMillis();
+                appendEvent(spark, table, schema, onTime - 60_000);
+                long fired = firedAt(fault, start);
+                fault.detection().add(fired - start);
+                fault.resolution().add(resolvedAt(fault, fired) - fired);
+            }
+        } finally {
+            SparkSessions.stop(query);
+        }
+    }
+
+    private static void appendEvent(org.apache.spark.sql.SparkSession spark, String table, org.apache.spark.sql.types.StructType schema, long millis) {
+        spark.createDataFrame(List.of(org.apache.spark.sql.RowFactory.create(millis, new java.sql.Timestamp(millis))), schema)
+                .coalesce(1).write().format("delta").mode("append").save(table);
+    }
+
+    private void aDriverKilled() {
+        Fault fault = new Fault("driver killed (SIGKILL): silence", "StreamwatchMetricsStale");
+        for (int i = 0; i < RUNS; i++) {
+            String topic = "kill_" + i;
+            generate(topic, 20);
+            awaitInactive(fault.alert());
+            long start;
+            try (ChildJvm driver = synchronizerProcess(topic, "kill-" + i)) {
+                awaitRunning(driver, "kill-" + i);
+                start = System.currentTimeMillis();
+                driver.kill();
+                fault.detection().add(firedAt(fault, start) - start);
+            }
+            long recovery = System.currentTimeMillis();
+            try (ChildJvm driver = synchronizerProcess(topic, "kill-" + i)) {
+                fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+                driver.terminate();
+                driver.awaitExit(Duration.ofSeconds(60));
+            }
+        }
+    }
+
+    private void aRedeploy() {
+        Fault fault = new Fault("redeploy (SIGTERM, restart): must raise nothing", null);
+        for (int i = 0; i < RUNS; i++) {
+            String topic = "redeploy_" + i;
+            generate(topic, 20);
+            try (ChildJvm driver = synchronizerProcess(topic, "redeploy-" + i)) {
+                awaitRunning(driver, "redeploy-" + i);
+                long start = System.currentTimeMillis();
+                driver.terminate();
+                driver.awaitExit(Duration.ofSeconds(60));
+                try (ChildJvm redeployed = synchronizerProcess(topic, "redeploy-" + i)) {
+                    awaitRunning(redeployed, "redeploy-" + i);
+                    watchQuietly(fault, start);
+                    redeployed.terminate();
+                    redeployed.awaitExit(Duration.ofSeconds(60));
+                }
+            }
+        }
+    }
+
+    private void anIdleQuery() throws Exception {
+        Fault fault = new Fault("an idle query (nothing arrives): must raise nothing", null);
+        String topic = "idle";
+        generate(topic, 20);
+        Future<Integer> idle = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, "idle")));
+        await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value("streamwatch_query_up{query=\"idle\"}").orElse(0.0) == 1);
+        for (int i = 0; i < RUNS; i++) {
+            watchQuietly(fault, System.currentTimeMillis());
+        }
+        stopQueries(idle);
+    }
+
+    private LocalPushgateway thePushgatewayDown() {
+        Fault fault = new Fault("the Pushgateway down", "PushgatewayDown");
+        int port = stack.pushgateway.port();
+        LocalPushgateway pushgateway = stack.pushgateway;
+        for (int i = 0; i < RUNS; i++) {
+            awaitInactive(fault.alert());
+            long start = System.currentTimeMillis();
+            pushgateway.close();
+            fault.detection().add(firedAt(fault, start) - start);
+            long recovery = System.currentTimeMillis();
+            pushgateway = LocalPushgateway.startOn(port, dir.resolve("pushgateway-" + i));
+            fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+        }
+        return pushgateway;
+    }
+
+    private void report() {
+        List<String> rows = new ArrayList<>();
+        rows.add(String.format("%-52s %-28s %19s %19s  %s", "fault", "alert", "detected: med / max", "resolved: med / max", "also fired"));
+        for (Fault fault : faults) {
+            if (fault.alert() == null) {
+                rows.add(String.format("%-52s %-28s %19s %19s  %s", fault.name(), "(none expected)", "-", "-",
+                        fault.alsoFired().isEmpty() ? "nothing" : fault.alsoFired()));
+            } else {
+                rows.add(String.format("%-52s %-28s %19s %19s  %s", fault.name(), fault.alert(), medianAndMax(fault.detection()),
+                        medianAndMax(fault.resolution()), fault.alsoFired().isEmpty() ? "-" : String.join(", ", fault.alsoFired())));
+            }
+        }
+        rows.add("runs (ms): " + faults.stream().filter(f -> f.alert() != null)
+                .map(f -> f.alert() + " " + f.detection() + " / " + f.resolution()).toList());
+        Figures.print(String.format("fault matrix, fast profile (scrape %s, evaluation %s; for: lag %s, SLA %s, stall %s, stale %s after %s s, "
+                        + "Pushgateway down %s, falling behind %s over a 20 s window; late rows over %s), %d runs each; the originals: 2 to 3 minutes",
+                stack.config.value("scrape_interval"), stack.config.value("evaluation_interval"), stack.config.value("lag_for"),
+                stack.config.value("sla_for"), stack.config.value("stall_for"), stack.config.value("stale_for"), stack.config.value("stale_seconds"),
+                stack.config.value("pushgateway_down_for"), stack.config.value("falling_behind_for"), stack.config.value("late_rows_window"), RUNS),
+                rows.toArray(String[]::new));
+    }
+
+    private static String medianAndMax(List<Long> millis) {
+        return millis.isEmpty() ? "-" : String.format("%8.1f / %5.1f s", Figures.median(millis) / 1000,
+                millis.stream().mapToLong(Long::longValue).max().orElseThrow() / 1000.0);
+    }
+
+    private long firedAt(Fault fault, long since) {
+        return deliveredAt(fault, "firing", since);
+    }
+
+    private long resolvedAt(Fault fault, long since) {
+        return deliveredAt(fault, "resolved", since);
+    }
+
+    private long deliveredAt(Fault fault, String status, long since) {
+        if (!faults.contains(fault)) {
+            faults.add(fault);
+        }
+        Delivery delivery = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50))
+                .until(() -> stack.webhook.first(LocalAlertingStack.WEBHOOK_PATH, fault.alert(), status, since), Optional::isPresent)
+                .orElseThrow();
+        noteOthers(fault, since);
+        return delivery.receivedAtMillis();
+    }
+
+    /** Watches for {@link #QUIET} after {@code since}: every alert that fires is a false alarm of this fault. */
+    private void watchQuietly(Fault fault, long since) {
+        if (!faults.contains(fault)) {
+            faults.add(fault);
+        }
+        long until = System.currentTimeMillis() + QUIET.toMillis();
+        await().atMost(QUIET.plusSeconds(5)).pollInterval(Duration.ofMillis(500)).until(() -> System.currentTimeMillis() >= until);
+        noteOthers(fault, since);
+    }
+
+    private void noteOthers(Fault fault, long since) {
+        stack.webhook.deliveries().stream()
+                .filter(d -> d.path().equals(LocalAlertingStack.WEBHOOK_PATH) && d.receivedAtMillis() >= since && d.status().equals("firing"))
+                .flatMap(d -> d.alertNames().stream()).filter(name -> !name.equals(fault.alert())).forEach(fault.alsoFired()::add);
+    }
+
+    private void awaitInactive(String alert) {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> stack.prometheus.alertState(alert).equals("inactive"));
+    }
+
+    private void awaitRunning(ChildJvm driver, String queryName) {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!driver.isAlive()) {
+                throw new AssertionError("the driver ended: " + driver.logTail(30));
+            }
+            return stack.prometheus.value("streamwatch_query_up{query=\"" + queryName + "\"}").orElse(0.0) == 1;
+        });
+    }
+
+    private void generate(String topic, int visits) {
+        run(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic, "--count", String.valueOf(visits), "--rate", "0");
+    }
+
+    /** The synchronizer's flags for a run; {@code more} adds flags or overrides these. */
+    private String[] sync(String topic, String name, String... more) {
+        Map<String, String> flags = new java.util.LinkedHashMap<>();
+        flags.put("--bootstrap-servers", kafka.bootstrapServers());
+        flags.put("--topic", topic);
+        flags.put("--path", dir.resolve("synced-" + name).toString());
+        flags.put("--checkpoint", dir.resolve("sync-checkpoint-" + name).toString());
+        flags.put("--pushgateway", stack.pushgateway.address());
+        flags.put("--query-name", name);
+        flags.put("--trigger-interval", "1s");
+        flags.put("--max-offsets-per-trigger", "20");
+        flags.put("--heartbeat-interval", "1s");
+        for (int i = 0; i + 1 < more.length; i += 2) {
+            flags.put(more[i], more[i + 1]);
+        }
+        return flags.entrySet().stream().flatMap(flag -> java.util.stream.Stream.of(flag.getKey(), flag.getValue())).toArray(String[]::new);
+    }
+
+    private ChildJvm synchronizerProcess(String topic, String name) {
+        return ChildJvm.start(SyncVisitsToDelta.class, Map.of("spark.master", "local[2]"), dir.resolve(name + "-" + System.nanoTime() + ".log"),
+                sync(topic, name));
+    }
+
+    /** Stops the queries running in this JVM (the job in {@code job} among them) gracefully, and waits for the job to end. */
+    private void stopQueries(Future<Integer> job) throws Exception {
+        org.apache.spark.sql.SparkSession spark = SparkSessions.getOrCreate("fault-matrix");
+        await().atMost(Duration.ofMinutes(1)).until(() -> spark.streams().active().length > 0 || job.isDone());
+        java.util.Arrays.stream(spark.streams().active()).forEach(SparkSessions::stop);
+        job.get(2, TimeUnit.MINUTES);
+    }
+
+    private static void run(java.util.concurrent.Callable<Integer> job, String... args) {
+        assertEquals(0, Jobs.execute(job, args), job.getClass().getSimpleName());
+    }
+}
