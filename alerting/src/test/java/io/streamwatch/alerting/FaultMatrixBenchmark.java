@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * local alerting stack in the fast profile, one fault at a time, {@value #RUNS} runs each. Detection is measured from
  * the moment the fault starts (the command that causes it) until Alertmanager's webhook receives the firing alert,
  * resolution from the moment the recovery starts until it receives the resolution; both include the rule's
- * {@code for}. Prints a table. Run with {@code mvn -Pbenchmark verify -pl alerting -Dtest=FaultMatrixBenchmark}.
+ * {@code for}. Prints a table. Run with {@code mvn -Pbenchmark verify -pl alerting -am -Dtest=FaultMatrixBenchmark}.
  */
 @Tag("benchmark")
 class FaultMatrixBenchmark {
@@ -165,11 +165,11 @@ class FaultMatrixBenchmark {
             generate(topic, 200);
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();
-            Future<Integer> slow = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--batch-delay", "5s")));
+            Future<Integer> slow = synchronizer(topic, name, "--batch-delay", "5s");
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
             stopQueries(slow);
-            Future<Integer> prompt = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name)));
+            Future<Integer> prompt = synchronizer(topic, name);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
             stopQueries(prompt);
         }
@@ -183,7 +183,7 @@ class FaultMatrixBenchmark {
             generate(topic, 20);
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();
-            Future<Integer> hanging = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--batch-delay", "10m")));
+            Future<Integer> hanging = synchronizer(topic, name, "--batch-delay", "10m");
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
             stopQueries(hanging);
@@ -202,7 +202,7 @@ class FaultMatrixBenchmark {
             int exitCode = Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--fail-in-batch", "1"));
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
-            Future<Integer> restarted = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name)));
+            Future<Integer> restarted = synchronizer(topic, name);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
             stopQueries(restarted);
             org.junit.jupiter.api.Assertions.assertNotEquals(0, exitCode, "the synchronizer reports its failed query");
@@ -218,7 +218,7 @@ class FaultMatrixBenchmark {
                 String topic = "behind_" + i;
                 String name = "behind-" + i;
                 generate(topic, 10);
-                Future<Integer> sync = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--max-offsets-per-trigger", "10")));
+                Future<Integer> sync = synchronizer(topic, name, "--max-offsets-per-trigger", "10");
                 await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value("streamwatch_query_up{query=\"" + name + "\"}").orElse(0.0) == 1);
                 awaitInactive(fault.alert());
                 long start = System.currentTimeMillis();
@@ -318,7 +318,7 @@ class FaultMatrixBenchmark {
         Fault fault = new Fault("an idle query (nothing arrives): must raise nothing", null);
         String topic = "idle";
         generate(topic, 20);
-        Future<Integer> idle = background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, "idle")));
+        Future<Integer> idle = synchronizer(topic, "idle");
         await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value("streamwatch_query_up{query=\"idle\"}").orElse(0.0) == 1);
         for (int i = 0; i < RUNS; i++) {
             watchQuietly(fault, System.currentTimeMillis());
@@ -419,6 +419,11 @@ class FaultMatrixBenchmark {
 
     private void generate(String topic, int visits) {
         run(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic, "--count", String.valueOf(visits), "--rate", "0");
+    }
+
+    /** Runs the synchronizer in this JVM until {@link #stopQueries} stops it. */
+    private Future<Integer> synchronizer(String topic, String name, String... more) {
+        return background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, more)));
     }
 
     /** The synchronizer's flags for a run; {@code more} adds flags or overrides these. */

@@ -47,11 +47,7 @@ class RunningQueriesTest {
     @BeforeAll
     static void start() {
         pushgateway = LocalPushgateway.start(classDir.resolve("pushgateway"));
-        spark = SparkSession.builder().master("local[2]").appName("running-queries")
-                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-                .config("spark.sql.streaming.noDataProgressEventInterval", "500")
-                .getOrCreate();
+        spark = LocalSparkSessions.withDelta("running-queries").config("spark.sql.streaming.noDataProgressEventInterval", "500").getOrCreate();
     }
 
     @AfterAll

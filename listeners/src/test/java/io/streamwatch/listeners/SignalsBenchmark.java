@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * threads: sender, heartbeats, log and offset readers). Besides: callback durations, bytes pushed, the heap
  * streamwatch keeps, and the Delta backlog read on a table of 10,000 commits without a checkpoint. The Kafka broker
  * runs in a process of its own, so that the driver's CPU is the driver's.
- * Run with {@code mvn -Pbenchmark verify -pl listeners -Dtest=SignalsBenchmark}.
+ * Run with {@code mvn -Pbenchmark verify -pl listeners -am -Dtest=SignalsBenchmark}.
  */
 @Tag("benchmark")
 class SignalsBenchmark {
@@ -73,12 +73,7 @@ class SignalsBenchmark {
     void whatTheSignalsCostABusyDriver() throws Exception {
         try (ChildJvm broker = ChildJvm.start(EmbeddedKafka.class, Map.of(), dir.resolve("kafka.log"), dir.resolve("kafka").toString());
              LocalPushgateway pushgateway = LocalPushgateway.start(dir.resolve("pushgateway"))) {
-            SparkSession spark = SparkSession.builder().master("local[2]").appName("signals-benchmark")
-                    .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-                    .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-                    .config("spark.sql.shuffle.partitions", "2")
-                    .config("spark.ui.enabled", "false")
-                    .getOrCreate();
+            SparkSession spark = LocalSparkSessions.withDelta("signals-benchmark").getOrCreate();
             try {
                 deltaBacklogOnTenThousandCommits(spark);
                 publisherMemory(pushgateway);

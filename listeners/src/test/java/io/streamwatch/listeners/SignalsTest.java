@@ -61,12 +61,7 @@ class SignalsTest {
     @BeforeAll
     static void start() {
         pushgateway = LocalPushgateway.start(classDir.resolve("pushgateway"));
-        spark = SparkSession.builder().master("local[2]").appName("signals")
-                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-                .config("spark.sql.shuffle.partitions", "2")
-                .config("spark.ui.enabled", "false")
-                .getOrCreate();
+        spark = LocalSparkSessions.withDelta("signals").getOrCreate();
     }
 
     @AfterAll
