@@ -112,7 +112,7 @@ class ConfigurationEdgesTest {
                      StreamwatchSettings.JOB, "overflow",
                      "spark.scheduler.listenerbus.eventqueue.streams.capacity", "2",
                      "spark.sql.streaming.streamingQueryListeners",
-                     SlowThirdPartyListener.class.getName() + "," + MonitoringHealthListener.class.getName()), "continuous")) {
+                     SlowThirdPartyListener.class.getName() + "," + MonitoringHealthListener.class.getName()), "busy")) {
             Map<String, String> streams = Map.of("job", "overflow", "queue", "streams");
             await().atMost(Duration.ofMinutes(3)).until(() -> pushgateway.value(MonitoringHealthListener.EVENTS_DROPPED, streams)
                     .orElse(0) > 0);
