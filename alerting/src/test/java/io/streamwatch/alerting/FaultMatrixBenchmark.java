@@ -70,6 +70,7 @@ class FaultMatrixBenchmark {
             aBatchThatHangs();
             new Timeline(stack.prometheus, timelineStart, System.currentTimeMillis())
                     .render(Double.parseDouble(stack.config.value("sla_millis")), AlertingConfig.repository().resolve("docs/timeline.png"));
+            aFirstBatchThatHangs();
             consumerBehindInSeconds();
             aQueryThatFails();
             aBacklogGrowingFasterThanItDrains();
@@ -175,11 +176,33 @@ class FaultMatrixBenchmark {
         }
     }
 
+    /** A healthy synchronizer whose next batch hangs: the fault starts when the records of that batch arrive. */
     private void aBatchThatHangs() throws Exception {
         Fault fault = new Fault("a batch that hangs", AlertsEndToEndTest.STALL);
         for (int i = 0; i < RUNS; i++) {
             String topic = "hang_" + i;
             String name = "hang-" + i;
+            generate(topic, 20);
+            awaitInactive(fault.alert());
+            Future<Integer> hanging = synchronizer(topic, name, "--batch-delay", "10m", "--delay-from-batch", "1");
+            await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value(
+                    "streamwatch_query_warming_up{query=\"" + name + "\"}").orElse(1.0) == 0);
+            long start = System.currentTimeMillis();
+            generate(topic, 20);
+            fault.detection().add(firedAt(fault, start) - start);
+            long recovery = System.currentTimeMillis();
+            stopQueries(hanging);
+            fault.resolution().add(resolvedAt(fault, recovery) - recovery);
+        }
+    }
+
+    /** A run whose first batch hangs: held to first_batch_seconds, not to the SLA, so that a redeploy raises nothing. */
+    private void aFirstBatchThatHangs() throws Exception {
+        Fault fault = new Fault("a run's first batch hangs (bound " + stack.config.value("first_batch_seconds") + " s)",
+                AlertsEndToEndTest.STALL);
+        for (int i = 0; i < RUNS; i++) {
+            String topic = "cold_hang_" + i;
+            String name = "cold-hang-" + i;
             generate(topic, 20);
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();

@@ -110,4 +110,42 @@ class RulePromqlTest {
         assertRule("visits-synchronizer-stalled", 0, false);
         assertRule("streaming-query-down", 0, true);
     }
+
+    /** A redeploy's cold first batch: no SLA miss; a stall only past first_batch_seconds (20 s in the fast profile). */
+    @Test
+    void aRunsFirstBatchIsHeldToItsOwnBound() {
+        PushGroup query = new PushGroup("streamwatch", Map.of("query", "redeployed", "query_id", "c3"));
+        double firstBatchSeconds = Double.parseDouble(stack.config.value("first_batch_seconds"));
+        try {
+            push(query, MetricSample.of("streamwatch_batch_duration_seconds", "d", 8), MetricSample.of("streamwatch_batch_first_of_run", "f", 1),
+                    MetricSample.of("streamwatch_query_running_batch_seconds", "r", firstBatchSeconds - 5),
+                    MetricSample.of("streamwatch_query_warming_up", "w", 1));
+            await().atMost(Duration.ofSeconds(15)).until(() -> redeployed("streamwatch_query_warming_up"), warming -> warming.equals(Optional.of(1.0)));
+            assertEquals(Optional.empty(), redeployed(rules.get("sla-miss-visits-synchronizer").expr()), "a cold first batch is no SLA miss");
+            assertEquals(Optional.empty(), redeployed(rules.get("visits-synchronizer-stalled").expr()), "a first batch within its bound");
+
+            push(query, MetricSample.of("streamwatch_batch_duration_seconds", "d", 8), MetricSample.of("streamwatch_batch_first_of_run", "f", 1),
+                    MetricSample.of("streamwatch_query_running_batch_seconds", "r", firstBatchSeconds + 5),
+                    MetricSample.of("streamwatch_query_warming_up", "w", 1));
+            Rule stall = rules.get("visits-synchronizer-stalled");
+            assertTrue(stall.alerting(await().atMost(Duration.ofSeconds(15)).until(() -> redeployed(stall.expr()), Optional::isPresent).get()),
+                    "a first batch past its bound is a stall");
+
+            push(query, MetricSample.of("streamwatch_batch_duration_seconds", "d", 8), MetricSample.of("streamwatch_batch_first_of_run", "f", 0),
+                    MetricSample.of("streamwatch_query_running_batch_seconds", "r", 0), MetricSample.of("streamwatch_query_warming_up", "w", 0));
+            Rule sla = rules.get("sla-miss-visits-synchronizer");
+            assertTrue(sla.alerting(await().atMost(Duration.ofSeconds(15)).until(() -> redeployed(sla.expr()), Optional::isPresent).get()),
+                    "the next batch of 8 s misses the SLA");
+        } finally {
+            publisher.remove(query);
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            await().atMost(Duration.ofSeconds(15)).until(() -> redeployed("streamwatch_query_warming_up").isEmpty());
+        }
+    }
+
+    /** The value of the query's series of the {@code redeployed} query (the other tests' series are not this test's). */
+    private static Optional<Double> redeployed(String promql) {
+        return stack.prometheus.query(promql).stream().filter(series -> series.path("metric").path("query").asText().equals("redeployed"))
+                .map(series -> Double.parseDouble(series.path("value").get(1).asText())).findFirst();
+    }
 }

@@ -79,6 +79,10 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     @Option(names = "--no-listeners", description = "Attach no streamwatch listener (to compare throughput).")
     boolean noListeners;
 
+    @Option(names = "--delay-from-batch", hidden = true, defaultValue = "0",
+            description = "Test aid: the --batch-delay applies from this micro-batch on (a batch that hangs after a healthy start).")
+    long delayFromBatch;
+
     @Option(names = "--fail-in-batch", hidden = true, description = "Test aid: throw in this micro-batch, after the visits are written.")
     Long failInBatch;
 
@@ -126,7 +130,7 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
                 .option("maxOffsetsPerTrigger", maxOffsetsPerTrigger)
                 .option("failOnDataLoss", "true")
                 .load();
-        BatchWriter writer = new BatchWriter(table.target(), quarantine.target(), batchDelay.toMillis(), failInBatch);
+        BatchWriter writer = new BatchWriter(table.target(), quarantine.target(), batchDelay.toMillis(), delayFromBatch, failInBatch);
         return records.writeStream()
                 .queryName(queryName)
                 .option("checkpointLocation", checkpoint)
@@ -146,11 +150,11 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
      * restarts of it (a re-run batch is skipped) and new for a new checkpoint or another query (whose batch
      * ids start again at 0 and must all be written).
      */
-    record BatchWriter(VisitsTable.Target visits, VisitsTable.Target quarantine, long delayMillis, Long failInBatch)
+    record BatchWriter(VisitsTable.Target visits, VisitsTable.Target quarantine, long delayMillis, long delayFromBatch, Long failInBatch)
             implements VoidFunction2<Dataset<Row>, Long> {
         @Override
         public void call(Dataset<Row> records, Long batchId) throws Exception {
-            if (delayMillis > 0) {
+            if (delayMillis > 0 && batchId >= delayFromBatch) {
                 Thread.sleep(delayMillis);
             }
             String appId = appIdOf(records.sparkSession());

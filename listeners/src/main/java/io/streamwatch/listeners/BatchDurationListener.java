@@ -16,11 +16,16 @@ import org.apache.spark.SparkConf;
  * ({@code QueryIdleEvent}, Spark 3.5), the SLA series go away (so an SLA alert resolves on its own) and only
  * {@code streamwatch_query_last_batch_duration_seconds} keeps the last executed batch's duration visible. A
  * graceful stop removes them all, so a stopped query leaves no duration that looks current.
+ *
+ * <p>A run's first executed batch is slower by nature (a cold JVM, planning, restored state): beside the SLA series,
+ * {@code streamwatch_batch_first_of_run} says 1 while the duration shown is that batch's, so a redeploy does not
+ * read as an SLA miss (the stall alert holds a first batch to a bound of its own).
  */
 public class BatchDurationListener extends PushingListener {
     public static final String DURATION_MILLIS = MetricNaming.VISITS.batchDurationMillis();
     public static final String DURATION_SECONDS = MetricNaming.VISITS.batchDurationSeconds();
     public static final String LAST_BATCH_SECONDS = MetricNaming.LAST_BATCH_DURATION_SECONDS;
+    public static final String FIRST_OF_RUN = "streamwatch_batch_first_of_run";
 
     public BatchDurationListener(SparkConf conf) {
         this(StreamwatchSettings.from(conf));
@@ -36,13 +41,16 @@ public class BatchDurationListener extends PushingListener {
 
     /** The last executed batch's duration per running query. */
     private final Map<UUID, Long> lastDurations = new ConcurrentHashMap<>();
+    /** The run of each query whose first batch has been reported. */
+    private final Map<UUID, UUID> reportedRuns = new ConcurrentHashMap<>();
 
     @Override
     public void onQueryProgress(QueryProgressEvent event) {
         guarded("onQueryProgress", () -> {
             long durationMillis = event.progress().batchDuration();
             lastDurations.put(event.progress().id(), durationMillis);
-            publish(groupOf(event.progress()), () -> samples(durationMillis, true));
+            boolean firstOfRun = !event.progress().runId().equals(reportedRuns.put(event.progress().id(), event.progress().runId()));
+            publish(groupOf(event.progress()), () -> samples(durationMillis, true, firstOfRun));
         });
     }
 
@@ -50,11 +58,11 @@ public class BatchDurationListener extends PushingListener {
     public void onQueryIdle(QueryIdleEvent event) {
         guarded("onQueryIdle", () -> {
             long lastMillis = lastDurations.getOrDefault(event.id(), -1L);
-            publish(groupOf(event.id()), () -> samples(lastMillis, false));
+            publish(groupOf(event.id()), () -> samples(lastMillis, false, false));
         });
     }
 
-    private List<MetricSample> samples(long durationMillis, boolean executed) {
+    private List<MetricSample> samples(long durationMillis, boolean executed, boolean firstOfRun) {
         List<MetricSample> samples = new ArrayList<>();
         if (durationMillis < 0) {
             return samples;
@@ -67,6 +75,8 @@ public class BatchDurationListener extends PushingListener {
             }
             samples.add(MetricSample.of(naming().batchDurationSeconds(), "Duration of the last executed micro-batch; absent while the query idles.",
                     durationMillis / 1000.0));
+            samples.add(MetricSample.of(FIRST_OF_RUN, "1 when the last executed micro-batch is its run's first (cold), else 0.",
+                    firstOfRun ? 1 : 0));
         }
         return samples;
     }
@@ -74,6 +84,7 @@ public class BatchDurationListener extends PushingListener {
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
         lastDurations.remove(event.id());
+        reportedRuns.remove(event.id());
         removeOnGracefulStop(event);
     }
 

@@ -21,7 +21,9 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * 0 when idle) and when its last progress came ({@code streamwatch_query_last_progress_timestamp_seconds}),
  * so an alert can fire before a stuck batch ends. A query that fails pushes {@code streamwatch_query_up 0}
  * and {@code streamwatch_query_failure_info{exception="..."} 1} (the exception's class: a bounded label);
- * a graceful stop removes the series, leaving nothing that looks alive.
+ * a graceful stop removes the series, leaving nothing that looks alive. A run's first batch (a cold JVM after a
+ * redeploy, planning, restored state) is slower by nature: {@code streamwatch_query_warming_up} is 1 from the run's
+ * start until its first executed batch ends, so the stall alert can hold that batch to a bound of its own.
  *
  * <p>Callbacks only update in-memory state; a daemon thread polls the query's status (in memory) twice a
  * second and pushes every {@code spark.streamwatch.heartbeat.interval} and when a batch starts or ends. It finds
@@ -33,6 +35,7 @@ public class QueryHealthListener extends PushingListener {
     public static final String RUNNING_BATCH_SECONDS = "streamwatch_query_running_batch_seconds";
     public static final String LAST_PROGRESS = "streamwatch_query_last_progress_timestamp_seconds";
     public static final String FAILURE = "streamwatch_query_failure_info";
+    public static final String WARMING_UP = "streamwatch_query_warming_up";
     private static final long POLL_MILLIS = 500;
 
     /** One running query as the heartbeat sees it. */
@@ -41,6 +44,8 @@ public class QueryHealthListener extends PushingListener {
         final PushGroup group;
         volatile long batchStartMillis = -1;
         volatile double lastProgressSeconds = Double.NaN;
+        /** Until the run's first executed batch has ended. */
+        volatile boolean warmingUp = true;
         volatile long lastPushMillis;
         /** Set, under the lock of this object, when the query terminates: no heartbeat publishes after it. */
         boolean ended;
@@ -85,6 +90,7 @@ public class QueryHealthListener extends PushingListener {
                 StreamingQueryProgress progress = event.progress();
                 query.lastProgressSeconds = (Instant.parse(progress.timestamp()).toEpochMilli() + progress.batchDuration()) / 1000.0;
                 query.batchStartMillis = -1;
+                query.warmingUp = false;
                 push(query, true);
             }
         });
@@ -117,7 +123,7 @@ public class QueryHealthListener extends PushingListener {
     /** A failed query says so ({@code up 0} and why); one stopped on purpose leaves nothing. */
     private void end(PushGroup group, String exception, double lastProgress) {
         if (exception != null) {
-            publish(group, () -> samples(0, 0, lastProgress, exception));
+            publish(group, () -> samples(0, 0, false, lastProgress, exception));
         } else {
             remove(group);
         }
@@ -165,14 +171,17 @@ public class QueryHealthListener extends PushingListener {
             long batchStart = query.batchStartMillis;
             double runningSeconds = batchStart < 0 ? 0 : (now - batchStart) / 1000.0;
             double lastProgress = query.lastProgressSeconds;
-            publish(query.group, () -> samples(1, runningSeconds, lastProgress, null));
+            boolean warmingUp = query.warmingUp;
+            publish(query.group, () -> samples(1, runningSeconds, warmingUp, lastProgress, null));
         }
     }
 
-    private static List<MetricSample> samples(int up, double runningSeconds, double lastProgressSeconds, String exception) {
+    private static List<MetricSample> samples(int up, double runningSeconds, boolean warmingUp, double lastProgressSeconds, String exception) {
         List<MetricSample> samples = new ArrayList<>();
         samples.add(MetricSample.of(UP, "1 while the query runs, 0 once it has failed.", up));
         samples.add(MetricSample.of(RUNNING_BATCH_SECONDS, "How long the current micro-batch has been running; 0 when idle.", runningSeconds));
+        samples.add(MetricSample.of(WARMING_UP, "1 until the run's first executed micro-batch has ended (the running batch is its first).",
+                warmingUp ? 1 : 0));
         if (!Double.isNaN(lastProgressSeconds)) {
             samples.add(MetricSample.of(LAST_PROGRESS, "When the last micro-batch ended (Unix time).", lastProgressSeconds));
         }

@@ -80,10 +80,15 @@ class RunningQueriesTest {
 
     /** Streams the table; batch {@code gatedBatch} waits for its gate (named after the query), after {@code delayMillis}. */
     private StreamingQuery stream(SparkSession session, String table, String name, long gatedBatch, long delayMillis) throws Exception {
+        return stream(session, table, name, gatedBatch, delayMillis, dir.resolve("checkpoint-" + name + "-" + System.nanoTime()));
+    }
+
+    private StreamingQuery stream(SparkSession session, String table, String name, long gatedBatch, long delayMillis, Path checkpoint)
+            throws Exception {
         GATES.put(name, new CountDownLatch(1));
         StreamingQuery query = session.readStream().format("delta").load(table).writeStream()
                 .queryName(name)
-                .option("checkpointLocation", dir.resolve("checkpoint-" + name + "-" + System.nanoTime()).toString())
+                .option("checkpointLocation", checkpoint.toString())
                 .trigger(Trigger.ProcessingTime(200))
                 .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
                     if (delayMillis > 0) {
@@ -133,6 +138,37 @@ class RunningQueriesTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> value(NAMES.batchDurationSeconds(), "idle_query").isEmpty());
         assertTrue(value(MetricNaming.LAST_BATCH_DURATION_SECONDS, "idle_query").getAsDouble() >= 1.5,
                 "the last executed batch stays visible under a name no SLA rule uses");
+    }
+
+    /** A redeploy's first batch is cold: it is marked, while it runs and once it has ended, run after run. */
+    @Test
+    void aRunsFirstBatchIsMarkedWhileItRunsAndAfter() throws Exception {
+        attach(spark, new BatchDurationListener(settings()));
+        attach(spark, new QueryHealthListener(settings()));
+        String table = table(1);
+        Path checkpoint = dir.resolve("checkpoint-warm");
+        StreamingQuery firstRun = stream(spark, table, "warm", 0, 0, checkpoint);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> value(QueryHealthListener.RUNNING_BATCH_SECONDS, "warm"),
+                running -> running.isPresent() && running.getAsDouble() >= 1);
+        assertEquals(1, value(QueryHealthListener.WARMING_UP, "warm").getAsDouble(), "the running batch is the run's first");
+        GATES.get("warm").countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(BatchDurationListener.FIRST_OF_RUN, "warm"),
+                first -> first.isPresent() && first.getAsDouble() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> value(QueryHealthListener.WARMING_UP, "warm").getAsDouble() == 0);
+
+        table(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(BatchDurationListener.FIRST_OF_RUN, "warm"),
+                first -> first.isPresent() && first.getAsDouble() == 0);
+        firstRun.stop();
+
+        stream(spark, table, "warm", -1, 0, checkpoint);
+        await().atMost(Duration.ofSeconds(60)).until(() -> value(QueryHealthListener.WARMING_UP, "warm"),
+                warming -> warming.isPresent() && warming.getAsDouble() == 1);
+        table(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(BatchDurationListener.FIRST_OF_RUN, "warm"),
+                first -> first.isPresent() && first.getAsDouble() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> value(QueryHealthListener.WARMING_UP, "warm").getAsDouble() == 0);
     }
 
     @Test
