@@ -190,13 +190,31 @@ class AlertingFilesTest {
         assertTrue(contactPointNames.contains(receiver), "the policy's receiver is a contact point: " + receiver);
 
         JsonNode dashboard = new ObjectMapper().readTree(REPO.resolve("grafana-provisioning/dashboards/streamwatch.json").toFile());
-        assertEquals(12, dashboard.path("panels").size());
+        assertEquals(15, dashboard.path("panels").size());
         for (JsonNode panel : dashboard.path("panels")) {
             for (JsonNode target : panel.path("targets")) {
                 assertEquals(DATASOURCE_UID, target.path("datasource").path("uid").asText(), panel.path("title").asText());
             }
         }
         assertNotNull(yaml("grafana-provisioning/dashboards/dashboards.yml").get("providers"));
+    }
+
+    /** Each panel's queries are run on a real Prometheus by the test of the scenario the panel shows (DashboardPanels). */
+    @Test
+    void everyPanelWithQueriesIsCheckedAgainstARealPrometheusBySomeScenario() throws IOException {
+        StringBuilder tests = new StringBuilder();
+        try (java.util.stream.Stream<Path> files = Files.walk(REPO)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/test/java/")).toList()) {
+                String text = Files.readString(file);
+                if (text.contains("DashboardPanels.assertHasData")) {
+                    tests.append(text);
+                }
+            }
+        }
+        List<String> unchecked = io.streamwatch.testkit.DashboardPanels.queries().entrySet().stream()
+                .filter(panel -> !panel.getValue().isEmpty() && !tests.toString().contains("\"" + panel.getKey() + "\""))
+                .map(Map.Entry::getKey).toList();
+        assertEquals(List.of(), unchecked, "panels no scenario test checks");
     }
 
     private static Map<String, Object> yaml(String file) throws IOException {

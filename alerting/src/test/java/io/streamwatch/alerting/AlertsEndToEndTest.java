@@ -11,6 +11,7 @@ import io.streamwatch.jobs.Jobs;
 import io.streamwatch.jobs.SparkSessions;
 import io.streamwatch.jobs.SyncVisitsToDelta;
 import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.testkit.DashboardPanels;
 import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.testkit.WebhookReceiver.Delivery;
 import java.nio.file.Path;
@@ -67,6 +68,7 @@ class AlertsEndToEndTest {
         String[] write = {"--path", table, "--pushgateway", stack.pushgateway.address()};
         String[] consume = {"--path", table, "--checkpoint", dir.resolve("checkpoint").toString(),
             "--pushgateway", stack.pushgateway.address(), "--quiet"};
+        long scenarioStart = System.currentTimeMillis();
         job(new CreateVisitsTable(), "--path", table);
         job(new WriteVisits(), write);
         job(new ConsumeVisits(), consume);
@@ -92,6 +94,10 @@ class AlertsEndToEndTest {
         job(new ConsumeVisits(), consume);
         awaitDelivery(LAG, "resolved", caughtUpSince);
         assertEquals("inactive", stack.prometheus.alertState(LAG));
+        for (String panel : List.of("Writer vs reader version", "Consumer lag (versions)", "Consumer lag (seconds)",
+                "Alerts pending and firing (Prometheus)")) {
+            DashboardPanels.assertHasData(stack.prometheus, panel, scenarioStart);
+        }
     }
 
     @Test
@@ -120,6 +126,10 @@ class AlertsEndToEndTest {
                     "visits_sync_duration").map(ms -> ms < slaMillis).orElse(false));
             // The first batch of a run also starts the query and may take longer; steady batches keep it resolved.
             await().atMost(Duration.ofSeconds(30)).until(() -> stack.prometheus.alertState(SLA).equals("inactive"));
+            for (String panel : List.of("Micro-batch duration and the SLA", "Kafka lag per partition",
+                    "Query health: up, first batch of a run, time since a batch ended")) {
+                DashboardPanels.assertHasData(stack.prometheus, panel, delayedSince);
+            }
             stopSynchronizer();
             assertEquals(0, prompt.get(60, TimeUnit.SECONDS));
         } finally {

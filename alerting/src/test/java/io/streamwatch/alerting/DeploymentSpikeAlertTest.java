@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamwatch.jobs.DeploymentSpikes;
 import io.streamwatch.jobs.Jobs;
 import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.testkit.DashboardPanels;
 import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.testkit.WebhookReceiver.Delivery;
 import java.nio.file.Path;
@@ -70,6 +71,7 @@ class DeploymentSpikeAlertTest {
                     .until(() -> stack.webhook.first(LocalAlertingStack.WEBHOOK_PATH, ALERT, "resolved", spikeAt), java.util.Optional::isPresent)
                     .orElseThrow();
             assertTrue(resolved.receivedAtMillis() - spikeAt >= 9_000, "resolved once the 10 s window passed, without new events");
+            DashboardPanels.assertHasData(stack.prometheus, "Deployments per organization (window) and spike alerts", steadySince);
             SparkSessions.activeQuery(SparkSessions.getOrCreate("alerting-tests"), DeploymentSpikes.QUERY_NAME).orElseThrow().stop();
             assertEquals(0, job.get(60, TimeUnit.SECONDS));
         } finally {

@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
@@ -45,9 +44,9 @@ class FaultMatrixBenchmark {
     @TempDir
     Path dir;
 
+    private StackPipelines pipelines;
     private LocalAlertingStack stack;
     private EmbeddedKafka kafka;
-    private final ExecutorService background = Executors.newSingleThreadExecutor();
     private final List<Fault> faults = new ArrayList<>();
 
     /** One fault's figures over its runs, and every other alert that fired meanwhile. */
@@ -59,9 +58,9 @@ class FaultMatrixBenchmark {
 
     @Test
     void everyFaultOneAtATime() throws Exception {
-        stack = new LocalAlertingStack(dir.resolve("stack"));
-        kafka = EmbeddedKafka.start(dir.resolve("kafka"));
-        attachSignals(SparkSessions.getOrCreate("fault-matrix"));
+        pipelines = new StackPipelines(dir);
+        stack = pipelines.stack;
+        kafka = pipelines.kafka;
         LocalPushgateway restarted = null;
         try {
             long timelineStart = System.currentTimeMillis();
@@ -81,37 +80,27 @@ class FaultMatrixBenchmark {
             restarted = thePushgatewayDown();
         } finally {
             report();
-            background.shutdownNow();
             if (restarted != null) {
                 restarted.close();
             }
-            kafka.close();
-            stack.close();
+            pipelines.close();
         }
-    }
-
-    /** The listeners the jobs do not attach themselves, as an operator would add them by configuration. */
-    private void attachSignals(org.apache.spark.sql.SparkSession spark) {
-        io.streamwatch.listeners.StreamwatchSettings settings = io.streamwatch.listeners.StreamwatchSettings.of(stack.pushgateway.address())
-                .withHeartbeatInterval(Duration.ofSeconds(1));
-        spark.streams().addListener(new io.streamwatch.listeners.QueryStatusListener(settings, Duration.ofSeconds(20), 5, Duration.ofMinutes(5)));
-        spark.streams().addListener(new io.streamwatch.listeners.EventTimeListener(settings));
     }
 
     private void consumerBehindItsTable() {
         Fault fault = new Fault("consumer behind its table (3 versions)", AlertsEndToEndTest.LAG);
-        String[] write = {"--path", visitsTable(), "--pushgateway", stack.pushgateway.address()};
-        String[] consume = consumer("consumer-checkpoint");
-        run(new CreateVisitsTable(), "--path", visitsTable());
-        run(new WriteVisits(), write);
-        run(new ConsumeVisits(), consume);
+        String[] write = pipelines.writer();
+        String[] consume = pipelines.consumer("consumer-checkpoint");
+        StackPipelines.run(new CreateVisitsTable(), "--path", pipelines.visitsTable());
+        StackPipelines.run(new WriteVisits(), write);
+        StackPipelines.run(new ConsumeVisits(), consume);
         for (int i = 0; i < RUNS; i++) {
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();
-            run(new WriteVisits(), write);
+            StackPipelines.run(new WriteVisits(), write);
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
-            run(new ConsumeVisits(), consume);
+            StackPipelines.run(new ConsumeVisits(), consume);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
         }
     }
@@ -124,38 +113,23 @@ class FaultMatrixBenchmark {
     private void consumerBehindInSeconds() throws Exception {
         Fault fault = new Fault("consumer behind its table (a commit waiting " + stack.config.value("lag_seconds_above") + " s)",
                 "VisitsConsumerLagSeconds");
-        String[] write = {"--path", visitsTable(), "--pushgateway", stack.pushgateway.address()};
-        org.apache.spark.sql.SparkSession spark = SparkSessions.getOrCreate("fault-matrix");
-        String[] consume = consumer("consumer-checkpoint");
+        String[] write = pipelines.writer();
+        org.apache.spark.sql.SparkSession spark = pipelines.spark();
+        String[] consume = pipelines.consumer("consumer-checkpoint");
         for (int i = 0; i < RUNS; i++) {
-            run(new WriteVisits(), write);
-            Future<Integer> slow = background.submit(() -> Jobs.execute(new ConsumeVisits(), concat(consume, "--continuous", "--trigger-interval", "24h")));
+            StackPipelines.run(new WriteVisits(), write);
+            Future<Integer> slow = pipelines.submit(new ConsumeVisits(), StackPipelines.concat(consume, "--continuous", "--trigger-interval", "24h"));
             await().atMost(Duration.ofMinutes(1)).until(() -> spark.streams().active().length > 0
                     && spark.streams().active()[0].lastProgress() != null && spark.streams().active()[0].lastProgress().numInputRows() > 0);
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();
-            run(new WriteVisits(), write);
+            StackPipelines.run(new WriteVisits(), write);
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
-            stopQueries(slow);
-            run(new ConsumeVisits(), consume);
+            pipelines.stopQueries(slow);
+            StackPipelines.run(new ConsumeVisits(), consume);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
         }
-    }
-
-    private String visitsTable() {
-        return dir.resolve("visits").toString();
-    }
-
-    private String[] consumer(String checkpoint) {
-        return new String[] {"--path", visitsTable(), "--checkpoint", dir.resolve(checkpoint).toString(),
-            "--pushgateway", stack.pushgateway.address(), "--quiet"};
-    }
-
-    private static String[] concat(String[] first, String... more) {
-        List<String> all = new ArrayList<>(List.of(first));
-        all.addAll(List.of(more));
-        return all.toArray(String[]::new);
     }
 
     private void slowBatches() throws Exception {
@@ -163,16 +137,16 @@ class FaultMatrixBenchmark {
         for (int i = 0; i < RUNS; i++) {
             String topic = "sla_" + i;
             String name = "sla-" + i;
-            generate(topic, 200);
+            pipelines.generate(topic, 200);
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();
-            Future<Integer> slow = synchronizer(topic, name, "--batch-delay", "5s");
+            Future<Integer> slow = pipelines.synchronizer(topic, name, "--batch-delay", "5s");
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
-            stopQueries(slow);
-            Future<Integer> prompt = synchronizer(topic, name);
+            pipelines.stopQueries(slow);
+            Future<Integer> prompt = pipelines.synchronizer(topic, name);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
-            stopQueries(prompt);
+            pipelines.stopQueries(prompt);
         }
     }
 
@@ -182,16 +156,16 @@ class FaultMatrixBenchmark {
         for (int i = 0; i < RUNS; i++) {
             String topic = "hang_" + i;
             String name = "hang-" + i;
-            generate(topic, 20);
+            pipelines.generate(topic, 20);
             awaitInactive(fault.alert());
-            Future<Integer> hanging = synchronizer(topic, name, "--batch-delay", "10m", "--delay-from-batch", "1");
+            Future<Integer> hanging = pipelines.synchronizer(topic, name, "--batch-delay", "10m", "--delay-from-batch", "1");
             await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value(
                     "streamwatch_query_warming_up{query=\"" + name + "\"}").orElse(1.0) == 0);
             long start = System.currentTimeMillis();
-            generate(topic, 20);
+            pipelines.generate(topic, 20);
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
-            stopQueries(hanging);
+            pipelines.stopQueries(hanging);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
         }
     }
@@ -203,13 +177,13 @@ class FaultMatrixBenchmark {
         for (int i = 0; i < RUNS; i++) {
             String topic = "cold_hang_" + i;
             String name = "cold-hang-" + i;
-            generate(topic, 20);
+            pipelines.generate(topic, 20);
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();
-            Future<Integer> hanging = synchronizer(topic, name, "--batch-delay", "10m");
+            Future<Integer> hanging = pipelines.synchronizer(topic, name, "--batch-delay", "10m");
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
-            stopQueries(hanging);
+            pipelines.stopQueries(hanging);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
         }
     }
@@ -219,15 +193,15 @@ class FaultMatrixBenchmark {
         for (int i = 0; i < RUNS; i++) {
             String topic = "fail_" + i;
             String name = "fail-" + i;
-            generate(topic, 100);
+            pipelines.generate(topic, 100);
             awaitInactive(fault.alert());
             long start = System.currentTimeMillis();
-            int exitCode = Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, "--fail-in-batch", "1"));
+            int exitCode = Jobs.execute(new SyncVisitsToDelta(), pipelines.sync(topic, name, "--fail-in-batch", "1"));
             fault.detection().add(firedAt(fault, start) - start);
             long recovery = System.currentTimeMillis();
-            Future<Integer> restarted = synchronizer(topic, name);
+            Future<Integer> restarted = pipelines.synchronizer(topic, name);
             fault.resolution().add(resolvedAt(fault, recovery) - recovery);
-            stopQueries(restarted);
+            pipelines.stopQueries(restarted);
             org.junit.jupiter.api.Assertions.assertNotEquals(0, exitCode, "the synchronizer reports its failed query");
         }
     }
@@ -240,8 +214,8 @@ class FaultMatrixBenchmark {
             for (int i = 0; i < RUNS; i++) {
                 String topic = "behind_" + i;
                 String name = "behind-" + i;
-                generate(topic, 10);
-                Future<Integer> sync = synchronizer(topic, name, "--max-offsets-per-trigger", "10");
+                pipelines.generate(topic, 10);
+                Future<Integer> sync = pipelines.synchronizer(topic, name, "--max-offsets-per-trigger", "10");
                 await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value("streamwatch_query_up{query=\"" + name + "\"}").orElse(0.0) == 1);
                 awaitInactive(fault.alert());
                 long start = System.currentTimeMillis();
@@ -251,7 +225,7 @@ class FaultMatrixBenchmark {
                 assertEquals(0, visits.get(2, TimeUnit.MINUTES));
                 long recovery = System.currentTimeMillis();
                 fault.resolution().add(resolvedAt(fault, recovery) - recovery);
-                stopQueries(sync);
+                pipelines.stopQueries(sync);
             }
         } finally {
             producer.shutdownNow();
@@ -261,7 +235,7 @@ class FaultMatrixBenchmark {
     /** A watermark query (10 s) over a Delta table; each run appends one event on time, then one a minute late. */
     private void lateData() throws Exception {
         Fault fault = new Fault("late data dropped by a watermark", "LateRowsDropped");
-        org.apache.spark.sql.SparkSession spark = SparkSessions.getOrCreate("fault-matrix");
+        org.apache.spark.sql.SparkSession spark = pipelines.spark();
         String table = dir.resolve("events").toString();
         org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
                 .add("id", org.apache.spark.sql.types.DataTypes.LongType).add("ts", org.apache.spark.sql.types.DataTypes.TimestampType);
@@ -299,17 +273,17 @@ class FaultMatrixBenchmark {
         Fault fault = new Fault("driver killed (SIGKILL): silence", "StreamwatchMetricsStale");
         for (int i = 0; i < RUNS; i++) {
             String topic = "kill_" + i;
-            generate(topic, 20);
+            pipelines.generate(topic, 20);
             awaitInactive(fault.alert());
             long start;
-            try (ChildJvm driver = synchronizerProcess(topic, "kill-" + i)) {
+            try (ChildJvm driver = pipelines.synchronizerProcess(topic, "kill-" + i)) {
                 awaitRunning(driver, "kill-" + i);
                 start = System.currentTimeMillis();
                 driver.kill();
                 fault.detection().add(firedAt(fault, start) - start);
             }
             long recovery = System.currentTimeMillis();
-            try (ChildJvm driver = synchronizerProcess(topic, "kill-" + i)) {
+            try (ChildJvm driver = pipelines.synchronizerProcess(topic, "kill-" + i)) {
                 fault.resolution().add(resolvedAt(fault, recovery) - recovery);
                 driver.terminate();
                 driver.awaitExit(Duration.ofSeconds(60));
@@ -321,13 +295,13 @@ class FaultMatrixBenchmark {
         Fault fault = new Fault("redeploy (SIGTERM, restart): must raise nothing", null);
         for (int i = 0; i < RUNS; i++) {
             String topic = "redeploy_" + i;
-            generate(topic, 20);
-            try (ChildJvm driver = synchronizerProcess(topic, "redeploy-" + i)) {
+            pipelines.generate(topic, 20);
+            try (ChildJvm driver = pipelines.synchronizerProcess(topic, "redeploy-" + i)) {
                 awaitRunning(driver, "redeploy-" + i);
                 long start = System.currentTimeMillis();
                 driver.terminate();
                 driver.awaitExit(Duration.ofSeconds(60));
-                try (ChildJvm redeployed = synchronizerProcess(topic, "redeploy-" + i)) {
+                try (ChildJvm redeployed = pipelines.synchronizerProcess(topic, "redeploy-" + i)) {
                     awaitRunning(redeployed, "redeploy-" + i);
                     watchQuietly(fault, start);
                     redeployed.terminate();
@@ -340,13 +314,13 @@ class FaultMatrixBenchmark {
     private void anIdleQuery() throws Exception {
         Fault fault = new Fault("an idle query (nothing arrives): must raise nothing", null);
         String topic = "idle";
-        generate(topic, 20);
-        Future<Integer> idle = synchronizer(topic, "idle");
+        pipelines.generate(topic, 20);
+        Future<Integer> idle = pipelines.synchronizer(topic, "idle");
         await().atMost(Duration.ofMinutes(1)).until(() -> stack.prometheus.value("streamwatch_query_up{query=\"idle\"}").orElse(0.0) == 1);
         for (int i = 0; i < RUNS; i++) {
             watchQuietly(fault, System.currentTimeMillis());
         }
-        stopQueries(idle);
+        pipelines.stopQueries(idle);
     }
 
     private LocalPushgateway thePushgatewayDown() {
@@ -438,49 +412,5 @@ class FaultMatrixBenchmark {
             }
             return stack.prometheus.value("streamwatch_query_up{query=\"" + queryName + "\"}").orElse(0.0) == 1;
         });
-    }
-
-    private void generate(String topic, int visits) {
-        run(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic, "--count", String.valueOf(visits), "--rate", "0");
-    }
-
-    /** Runs the synchronizer in this JVM until {@link #stopQueries} stops it. */
-    private Future<Integer> synchronizer(String topic, String name, String... more) {
-        return background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), sync(topic, name, more)));
-    }
-
-    /** The synchronizer's flags for a run; {@code more} adds flags or overrides these. */
-    private String[] sync(String topic, String name, String... more) {
-        Map<String, String> flags = new java.util.LinkedHashMap<>();
-        flags.put("--bootstrap-servers", kafka.bootstrapServers());
-        flags.put("--topic", topic);
-        flags.put("--path", dir.resolve("synced-" + name).toString());
-        flags.put("--checkpoint", dir.resolve("sync-checkpoint-" + name).toString());
-        flags.put("--pushgateway", stack.pushgateway.address());
-        flags.put("--query-name", name);
-        flags.put("--trigger-interval", "1s");
-        flags.put("--max-offsets-per-trigger", "20");
-        flags.put("--heartbeat-interval", "1s");
-        for (int i = 0; i + 1 < more.length; i += 2) {
-            flags.put(more[i], more[i + 1]);
-        }
-        return flags.entrySet().stream().flatMap(flag -> java.util.stream.Stream.of(flag.getKey(), flag.getValue())).toArray(String[]::new);
-    }
-
-    private ChildJvm synchronizerProcess(String topic, String name) {
-        return ChildJvm.start(SyncVisitsToDelta.class, Map.of("spark.master", "local[2]"), dir.resolve(name + "-" + System.nanoTime() + ".log"),
-                sync(topic, name));
-    }
-
-    /** Stops the queries running in this JVM (the job in {@code job} among them) gracefully, and waits for the job to end. */
-    private void stopQueries(Future<Integer> job) throws Exception {
-        org.apache.spark.sql.SparkSession spark = SparkSessions.getOrCreate("fault-matrix");
-        await().atMost(Duration.ofMinutes(1)).until(() -> spark.streams().active().length > 0 || job.isDone());
-        java.util.Arrays.stream(spark.streams().active()).forEach(SparkSessions::stop);
-        job.get(2, TimeUnit.MINUTES);
-    }
-
-    private static void run(java.util.concurrent.Callable<Integer> job, String... args) {
-        assertEquals(0, Jobs.execute(job, args), job.getClass().getSimpleName());
     }
 }

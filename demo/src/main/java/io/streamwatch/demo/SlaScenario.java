@@ -47,11 +47,12 @@ final class SlaScenario {
     }
 
     void run() throws Exception {
-        step("1. Generate 200 visits into Kafka topic visits (GenerateVisits, 2 partitions, 3% malformed)");
-        job(new GenerateVisits(), "--bootstrap-servers", bootstrapServers, "--count", "200", "--rate", "0", "--malformed-ratio", "0.03");
+        step("1. Generate 300 visits into Kafka topic visits (GenerateVisits, 2 partitions, 3% malformed)");
+        job(new GenerateVisits(), "--bootstrap-servers", bootstrapServers, "--count", "300", "--rate", "0", "--malformed-ratio", "0.03");
 
-        step("2. Synchronize with --batch-delay 15s (the original's sleep): every micro-batch misses the " + slaMillis + " ms SLA");
-        synchronize("15s", (batches, kafkaLag) -> batches >= 2 && kafkaLag == 0);
+        step("2. Synchronize with --batch-delay 15s (the original's sleep): every micro-batch misses the " + slaMillis + " ms SLA"
+                + "\n   (a run's first batch is held to first_batch_seconds instead: the alerts come with the second)");
+        synchronize("15s", (batches, kafkaLag) -> batches >= 3 && kafkaLag == 0);
 
         step("3. 100 more visits; delay removed: the synchronizer catches up, durations back below the SLA");
         job(new GenerateVisits(), "--bootstrap-servers", bootstrapServers, "--count", "100", "--rate", "0");

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamwatch.rules.Operator;
 import io.streamwatch.rules.Rule;
+import io.streamwatch.testkit.DashboardPanels;
+import io.streamwatch.testkit.LocalPrometheus;
 import io.streamwatch.testkit.WebhookReceiver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -189,6 +191,8 @@ class AlarmsTest extends SyncTestSupport {
 
     @Test
     void cooldownAndResolvedMessages_429Honoured_5xxRetried_aGoneWebhookIsLeftAlone() throws Exception {
+        long scenarioStart = System.currentTimeMillis();
+        LocalPrometheus prometheus = LocalPrometheus.scraping(pushgateway.address(), dir.resolve("prometheus"));
         putRule(new Rule("c3", "temp", 50, hook("calm"), Operator.GREATER, 600, true));
         putRule(new Rule("d4", "temp", 50, hook("every"), Operator.GREATER, 0, false));
         putRule(new Rule("e5", "temp", 50, hook("gone"), Operator.GREATER, 0, false));
@@ -220,6 +224,9 @@ class AlarmsTest extends SyncTestSupport {
                 Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME)).orElse(0) == 1);
         assertEquals(5.0, pushgateway.value("streamwatch_alarm_deliveries_total",
                 Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME, "outcome", "delivered")).orElse(0));
+        try (prometheus) {
+            DashboardPanels.assertHasData(prometheus, "Alarms and their delivery", scenarioStart);
+        }
         assertEquals(0, stopAlarms(job));
     }
 

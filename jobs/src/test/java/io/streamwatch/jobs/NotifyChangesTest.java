@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamwatch.testkit.ChildJvm;
+import io.streamwatch.testkit.DashboardPanels;
+import io.streamwatch.testkit.LocalPrometheus;
 import io.streamwatch.testkit.NovuReceiver;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -243,6 +245,8 @@ class NotifyChangesTest extends JobTestSupport {
         assertTrue(novu.requests().isEmpty(), "TEST_MODE sends nothing");
 
         // RECIPIENTS_IN_PAYLOAD=False means none (the original took "False" for a column and crash-looped).
+        long scenarioStart = System.currentTimeMillis();
+        LocalPrometheus prometheus = LocalPrometheus.scraping(pushgateway.address(), dir.resolve("prometheus"));
         Future<Integer> job = start(env("NOVU_RECIPIENTS", null, "RECIPIENTS_IN_PAYLOAD", "recipients", "PROGRESS_TIMEOUT_MINUTES", "0.05"),
                 args("--starting-version", "0", "--request-timeout", "20s"));
         await().atMost(Duration.ofSeconds(30)).until(() -> novu.triggers().size() == 2 && deadLetters().size() == 1);
@@ -264,6 +268,9 @@ class NotifyChangesTest extends JobTestSupport {
         await().atMost(Duration.ofSeconds(30)).until(() -> triggersOf(5).size() == 1);
         assertTrue(novu.cancels().isEmpty(), "no cancel without SEND_RETRACTIONS");
         assertEquals(1, triggersOf(1).size(), "and no new trigger for the deleted row");
+        try (prometheus) {
+            DashboardPanels.assertHasData(prometheus, "Notifications to Novu (NotifyChanges)", scenarioStart);
+        }
         assertEquals(0, stop(job));
     }
 

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamwatch.testkit.DashboardPanels;
 import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.LocalPrometheus;
 import io.streamwatch.testkit.LocalPushgateway;
 import java.nio.file.Path;
 import java.sql.Timestamp;
@@ -35,16 +37,23 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The signals a demanding operator wants, on real queries: the Delta backlog held behind a writer, a query falling
- * behind and catching up, event time with late rows, and Spark's Kafka offsets in a consumer group.
+ * behind and catching up, event time with late rows, and Spark's Kafka offsets in a consumer group; last, the
+ * dashboard's panels for these signals, whose queries must all return data from what the tests pushed.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SignalsTest {
     static SparkSession spark;
     static LocalPushgateway pushgateway;
+    static LocalPrometheus prometheus;
+    static long classStartMillis;
     /** One broker for the class's Kafka tests (started by the first). */
     static EmbeddedKafka kafka;
     static final Map<String, CountDownLatch> GATES = new java.util.concurrent.ConcurrentHashMap<>();
@@ -60,13 +69,16 @@ class SignalsTest {
 
     @BeforeAll
     static void start() {
+        classStartMillis = System.currentTimeMillis();
         pushgateway = LocalPushgateway.start(classDir.resolve("pushgateway"));
+        prometheus = LocalPrometheus.scraping(pushgateway.address(), classDir.resolve("prometheus"));
         spark = LocalSparkSessions.withDelta("signals").getOrCreate();
     }
 
     @AfterAll
     static void stop() {
         spark.stop();
+        prometheus.close();
         pushgateway.close();
         if (kafka != null) {
             kafka.close();
@@ -107,6 +119,7 @@ class SignalsTest {
         String table = dir.resolve("held").toString();
         spark.range(3).write().format("delta").mode("append").save(table);
         attach(new ReaderVersionListener(settings()));
+        attach(new BatchDurationListener(settings()));
         GATES.put("held", new CountDownLatch(1));
         StreamingQuery query = started(spark.readStream().format("delta").load(table).writeStream().queryName("held")
                 .option("checkpointLocation", dir.resolve("checkpoint-held").toString())
@@ -297,6 +310,7 @@ class SignalsTest {
             kafka.createTopic("clicks", 1);
             kafka.send("clicks", java.util.Collections.nCopies(200, "c"));
             attach(new KafkaLagListener(settings().withKafkaBootstrapServers(kafka.bootstrapServers())));
+            attach(new QueryStatusListener(settings(), Duration.ofSeconds(8), 3, Duration.ofSeconds(30)));
             GATES.put("clicks-0", new CountDownLatch(1));
             GATES.put("clicks-1", new CountDownLatch(1));
             StreamingQuery query = started(spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
@@ -328,5 +342,15 @@ class SignalsTest {
                 .get(10, TimeUnit.SECONDS);
         listed.forEach((tp, offset) -> offsets.put(tp, offset.offset()));
         return offsets;
+    }
+
+    /** Each query of the dashboard's panels for these signals returned data while the tests above ran. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void theDashboardPanelsOfTheseSignalsShowData() {
+        for (String panel : List.of("Keeping up: status, backlog, rates, time to catch up", "Event time, late rows and state",
+                "Monitoring health: listener events dropped, publisher", "Any query: Delta reader, lag, batch duration, Kafka lag (neutral names)")) {
+            DashboardPanels.assertHasData(prometheus, panel, classStartMillis);
+        }
     }
 }

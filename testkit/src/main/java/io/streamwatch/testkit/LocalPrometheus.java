@@ -32,6 +32,28 @@ public final class LocalPrometheus extends ExternalProcess {
         return new LocalPrometheus(port, config, workDir);
     }
 
+    /**
+     * Prometheus scraping one Pushgateway every second, as the stack's does ({@code honor_labels}), without rules:
+     * for a test that only needs what the jobs pushed, kept over time.
+     */
+    public static LocalPrometheus scraping(String pushgatewayAddress, Path workDir) {
+        Path config = workDir.resolve("prometheus-scraping-" + System.nanoTime() + ".yml");
+        try {
+            java.nio.file.Files.createDirectories(workDir);
+            java.nio.file.Files.writeString(config, String.join("\n",
+                    "global:",
+                    "  scrape_interval: 1s",
+                    "scrape_configs:",
+                    "  - job_name: pushgateway",
+                    "    honor_labels: true",
+                    "    static_configs:",
+                    "      - targets: [\"" + pushgatewayAddress + "\"]", ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return start(FreePorts.next(), config, workDir);
+    }
+
     public String url() {
         return "http://127.0.0.1:" + port;
     }

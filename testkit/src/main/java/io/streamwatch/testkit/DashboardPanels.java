@@ -1,0 +1,88 @@
+package io.streamwatch.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The provisioned Grafana dashboard ({@code grafana-provisioning/dashboards/streamwatch.json}) checked against a
+ * real Prometheus: a scenario's test names the panel it feeds, and every query of that panel must return data over
+ * the time the scenario ran. Grafana itself is not needed: its panels only send these queries.
+ */
+public final class DashboardPanels {
+    public static final String FILE = "grafana-provisioning/dashboards/streamwatch.json";
+
+    private DashboardPanels() {
+    }
+
+    /** The queries of each panel by title, in the dashboard's order (a panel without queries, e.g. an alert list, has none). */
+    public static Map<String, List<String>> queries() {
+        JsonNode dashboard = read();
+        Map<String, List<String>> panels = new LinkedHashMap<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            List<String> exprs = new ArrayList<>();
+            panel.path("targets").forEach(target -> exprs.add(target.path("expr").asText()));
+            panels.put(panel.path("title").asText(), exprs);
+        }
+        return panels;
+    }
+
+    /**
+     * Fails unless every query of the panel returns at least one sample from {@code startMillis} on (1 s steps) within
+     * 15 s (Prometheus scrapes each second), naming the queries that returned nothing.
+     */
+    public static void assertHasData(LocalPrometheus prometheus, String title, long startMillis) {
+        List<String> exprs = queries().get(title);
+        if (exprs == null || exprs.isEmpty()) {
+            throw new AssertionError("the dashboard has no panel '" + title + "' with queries: " + queries().keySet());
+        }
+        long deadline = System.currentTimeMillis() + 15_000;
+        List<String> empty = withoutData(prometheus, exprs, startMillis);
+        while (!empty.isEmpty() && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            empty = withoutData(prometheus, empty, startMillis);
+        }
+        if (!empty.isEmpty()) {
+            throw new AssertionError("panel '" + title + "': no data over the scenario for " + empty);
+        }
+    }
+
+    private static List<String> withoutData(LocalPrometheus prometheus, List<String> exprs, long startMillis) {
+        List<String> empty = new ArrayList<>();
+        for (String expr : exprs) {
+            boolean data = prometheus.queryRange(expr, startMillis, System.currentTimeMillis(), Duration.ofSeconds(1)).stream()
+                    .anyMatch(series -> series.path("values").size() > 0);
+            if (!data) {
+                empty.add(expr);
+            }
+        }
+        return empty;
+    }
+
+    private static JsonNode read() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path file = dir.resolve(FILE);
+            if (Files.exists(file)) {
+                try {
+                    return new ObjectMapper().readTree(file.toFile());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        throw new IllegalStateException("no " + FILE + " above " + Path.of("").toAbsolutePath());
+    }
+}
