@@ -50,7 +50,7 @@ class TwoCommandsTest {
         assertTrue(Files.readString(REPO.resolve("scripts/test")).contains("scripts/install-stack"));
         assertTrue(Files.readString(REPO.resolve("scripts/demo")).contains("scripts/install-stack"));
         String readme = Files.readString(REPO.resolve("README.md"));
-        String quickStart = readme.substring(readme.indexOf("## Quick start"), readme.indexOf("##", readme.indexOf("## Quick start") + 3));
+        String quickStart = readme.substring(readme.indexOf("## Try it locally"), readme.indexOf("##", readme.indexOf("## Try it locally") + 3));
         String commands = quickStart.substring(quickStart.indexOf("```bash") + 7, quickStart.indexOf("```", quickStart.indexOf("```bash") + 7)).strip();
         assertEquals(List.of("scripts/demo", "scripts/test"), commands.lines().map(line -> line.split("\\s+")[0]).toList(), commands);
     }

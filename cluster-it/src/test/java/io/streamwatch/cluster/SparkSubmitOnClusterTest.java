@@ -17,7 +17,11 @@ import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
 import io.streamwatch.listeners.QueryHealthListener;
 import io.streamwatch.listeners.ReaderVersionListener;
+import io.streamwatch.listeners.QueryStatusListener;
+import io.streamwatch.listeners.StreamwatchListener;
+import io.streamwatch.listeners.StreamwatchSettings;
 import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.ForeignJob;
 import io.streamwatch.testkit.LocalPushgateway;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -165,6 +169,43 @@ class SparkSubmitOnClusterTest {
                 "the Master knows which driver failed");
         assertTrue(driverLogs().anyMatch(log -> log.contains("ReadVisits: no Delta table at path")),
                 "the failed driver's one-line error is in its stderr on the Worker");
+    }
+
+    /**
+     * The product as a user meets it: their own job, which knows nothing of streamwatch, and the listener from its
+     * Maven coordinates ({@code --packages}, resolved by spark-submit from the local Maven repository the build
+     * installed it into) attached by {@code --conf} alone.
+     */
+    @Test
+    @Order(4)
+    void aForeignJobGetsItsSignalsFromTheListenerResolvedByPackages() throws Exception {
+        Path work = Files.createDirectories(dir.resolve("foreign"));
+        String sparkJars;
+        try (Stream<Path> jars = Files.list(cluster.sparkHome.resolve("jars"))) {
+            sparkJars = jars.map(Path::toString).collect(Collectors.joining(java.io.File.pathSeparator));
+        }
+        Path app = ForeignJob.jar(ForeignJob.compile(sparkJars, work), work.resolve("foreign-job.jar"));
+        String coordinates = "io.streamwatch:streamwatch-listeners_2.12:" + System.getProperty("streamwatch.version");
+        List<String> options = List.of("--deploy-mode", "client", "--jars", submitJars, "--packages", coordinates,
+                "--conf", "spark.sql.streaming.streamingQueryListeners=" + StreamwatchListener.class.getName(),
+                "--conf", StreamwatchSettings.PUSHGATEWAY_ADDRESS + "=" + pushgateway.address(),
+                "--conf", StreamwatchSettings.JOB + "=foreign_on_cluster");
+        CompletableFuture<StandaloneCluster.Submission> foreign = CompletableFuture.supplyAsync(() ->
+                cluster.submit(options, app, ForeignJob.MAIN_CLASS, List.of(work.toString(), "delta")));
+
+        Map<String, String> query = Map.of("job", "foreign_on_cluster", "query", "orders_from_delta");
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500)).failFast(foreign::isDone).until(() ->
+                pushgateway.value(io.streamwatch.listeners.MetricNaming.STREAMWATCH.readerVersion(), query).orElse(-1) == 2
+                        && pushgateway.value(QueryHealthListener.UP, query).orElse(0) == 1
+                        && pushgateway.metrics().samples().stream().anyMatch(s -> s.matches(QueryStatusListener.STATUS, query)));
+        Files.createFile(work.resolve("stop"));
+        StandaloneCluster.Submission submission = foreign.get(2, java.util.concurrent.TimeUnit.MINUTES);
+
+        assertEquals(0, submission.exitCode(), () -> tail(submission.output()));
+        assertTrue(submission.output().contains("found " + coordinates.replaceFirst(":", "#").replaceFirst(":", ";") + " in local-m2-cache"),
+                () -> "spark-submit resolved the listener from the local Maven repository:\n" + tail(submission.output()));
+        assertFalse(pushgateway.value(QueryHealthListener.UP, query).isPresent(), "the graceful stop removed the running series");
+        assertTasksRanOnTheWorker();
     }
 
     private static void assertTasksRanOnTheWorker() throws IOException {

@@ -2,7 +2,6 @@ package io.streamwatch.listeners;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -11,19 +10,17 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * The current end offsets of topic partitions, from the brokers (Admin {@code listOffsets}, latest), for a lag that
- * stays current while a batch runs or the query idles. Loaded only when {@code spark.streamwatch.kafka.bootstrapServers}
- * is set, so a job without Kafka needs no Kafka client.
+ * stays current while a batch runs or the query idles, with the client properties of {@code spark.streamwatch.kafka.*}.
+ * Loaded only when {@code spark.streamwatch.kafka.bootstrapServers} is set and Kafka's client is on the classpath.
  */
 final class KafkaEndOffsets implements AutoCloseable {
     private final Admin admin;
 
-    KafkaEndOffsets(String bootstrapServers) {
-        Properties properties = new Properties();
-        properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        properties.put(AdminClientConfig.CLIENT_ID_CONFIG, "streamwatch-lag");
-        properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
-        this.admin = Admin.create(properties);
+    KafkaEndOffsets(KafkaConnection kafka) {
+        this.admin = Admin.create(kafka.clientConfig(kafka.bootstrapServers().orElseThrow(), Map.of(
+                AdminClientConfig.CLIENT_ID_CONFIG, "streamwatch-lag",
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000)));
     }
 
     /** topic -> partition -> end offset, for the partitions asked. */

@@ -23,11 +23,15 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * then the topics' current end offsets are read every heartbeat interval and after each batch, on a thread of
  * the listener's own, so the lag keeps growing while a long batch runs or the query idles: one request for all
  * the partitions of the queries concerned (25 queries on one 500-partition topic ask for 500, not 12,500), at most
- * one a second after batches. The callback only hands the progress over: its offsets are parsed there too.
+ * one a second after batches. The callback only hands the progress over: its offsets are parsed there too. The reader
+ * uses the client properties of {@code spark.streamwatch.kafka.*} (SASL, TLS); while it cannot read the end offsets
+ * (brokers unreachable, credentials refused, Kafka's client missing) it warns once and the lag comes from the progress.
  */
 public class KafkaLagListener extends PushingListener {
     public static final String LAG = MetricNaming.VISITS.kafkaLag();
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaLagListener.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_CLIENT = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Reads of the end offsets after batches are at least this far apart (a heartbeat reads regardless). */
     private static final long MIN_READ_INTERVAL_MILLIS = 1_000;
@@ -56,7 +60,10 @@ public class KafkaLagListener extends PushingListener {
         }
     }
 
-    private final java.util.Optional<String> bootstrapServers;
+    private final KafkaConnection kafka;
+    /** Whether the end offsets are read from the brokers (else the progress's latest offsets stand for them). */
+    private final boolean liveEndOffsets;
+    private volatile boolean endOffsetsFailing;
     private final Map<java.util.UUID, Processed> processed = new java.util.concurrent.ConcurrentHashMap<>();
     /** Queries whose batch ended since the last read of the end offsets. */
     private final java.util.Set<java.util.UUID> progressed = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -75,7 +82,13 @@ public class KafkaLagListener extends PushingListener {
 
     public KafkaLagListener(StreamwatchSettings settings) {
         super(settings, settings.naming().queryJob());
-        this.bootstrapServers = settings.kafkaBootstrapServers();
+        this.kafka = settings.kafka();
+        boolean clientAvailable = kafka.bootstrapServers().isEmpty() || KafkaConnection.clientAvailable();
+        if (!clientAvailable && WARNED_NO_CLIENT.compareAndSet(false, true)) {
+            LOG.warn("{} is set but Kafka's client is not on the classpath; the Kafka lag comes from each batch's progress",
+                    StreamwatchSettings.KAFKA_BOOTSTRAP_SERVERS);
+        }
+        this.liveEndOffsets = kafka.bootstrapServers().isPresent() && clientAvailable;
     }
 
     @Override
@@ -89,7 +102,7 @@ public class KafkaLagListener extends PushingListener {
         guarded("onQueryProgress", () -> {
             StreamingQueryProgress progress = event.progress();
             String metric = naming().kafkaLag();
-            if (bootstrapServers.isPresent() && hasKafkaSource(progress)) {
+            if (liveEndOffsets && hasKafkaSource(progress)) {
                 processed.put(progress.id(), new Processed(progress.id(), groupOf(progress), progress));
                 progressed.add(progress.id());
                 if (readQueued.compareAndSet(false, true)) {
@@ -142,13 +155,30 @@ public class KafkaLagListener extends PushingListener {
         try {
             lastReadMillis = System.currentTimeMillis();
             latest = endOffsets().latest(partitions);
-        } catch (Exception e) {
+        } catch (Exception | LinkageError e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            throw new IllegalStateException("cannot read the end offsets from " + bootstrapServers.orElse("?"), e);
+            if (!endOffsetsFailing) {
+                endOffsetsFailing = true;
+                LOG.warn("cannot read the Kafka end offsets from {} ({}); the Kafka lag comes from each batch's progress until it can "
+                        + "(check the spark.streamwatch.kafka.* client properties: security.protocol, sasl.*, ssl.*)", kafka, firstLine(e));
+            }
+            queries.forEach(query -> publish(query.group, () -> lags(query.progress, naming().kafkaLag())));
+            return;
+        }
+        if (endOffsetsFailing) {
+            endOffsetsFailing = false;
+            LOG.info("reading the Kafka end offsets from {} again", kafka);
         }
         queries.forEach(query -> publishLag(query, latest));
+    }
+
+    /** The failure's class and first line: no stack, and nothing of the client's configuration. */
+    private static String firstLine(Throwable e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        String message = cause.getMessage() == null ? "" : ": " + cause.getMessage().lines().findFirst().orElse("");
+        return cause.getClass().getSimpleName() + message;
     }
 
     private void publishLag(Processed query, Map<String, Map<Integer, Long>> latest) {
@@ -174,7 +204,7 @@ public class KafkaLagListener extends PushingListener {
 
     private synchronized KafkaEndOffsets endOffsets() {
         if (endOffsets == null) {
-            endOffsets = new KafkaEndOffsets(bootstrapServers.orElseThrow());
+            endOffsets = new KafkaEndOffsets(kafka);
         }
         return endOffsets;
     }

@@ -2,7 +2,6 @@ package io.streamwatch.listeners;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,16 +30,19 @@ import org.slf4j.LoggerFactory;
  * It pushes nothing.
  *
  * <p>Settings: {@code spark.streamwatch.kafka.commitGroup} (the group; {@code {query}} is replaced by the query's
- * name) and {@code spark.streamwatch.kafka.bootstrapServers}; without both it commits nothing. Spark's
- * Kafka connector brings the Kafka client.
+ * name) and {@code spark.streamwatch.kafka.bootstrapServers}, with the client properties of
+ * {@code spark.streamwatch.kafka.*} (SASL, TLS); without both it commits nothing. Spark's Kafka connector brings the
+ * Kafka client; without it the listener warns once and commits nothing.
  */
 public class KafkaOffsetCommitListener extends StreamingQueryListener {
-    public static final String GROUP = StreamwatchSettings.PREFIX + "kafka.commitGroup";
+    public static final String GROUP = StreamwatchSettings.KAFKA_COMMIT_GROUP;
     public static final String BOOTSTRAP_SERVERS = StreamwatchSettings.KAFKA_BOOTSTRAP_SERVERS;
     private static final Logger LOG = LoggerFactory.getLogger(KafkaOffsetCommitListener.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_CLIENT = new java.util.concurrent.atomic.AtomicBoolean();
 
     private final String groupTemplate;
     private final String bootstrapServers;
+    private final KafkaConnection kafka;
     /** Per query, its newest batch not yet committed (parsed on the committer thread, not on Spark's listener thread). */
     private final Map<UUID, AtomicReference<StreamingQueryProgress>> waiting = new ConcurrentHashMap<>();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
@@ -54,7 +56,7 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
     private volatile Admin admin;
 
     public KafkaOffsetCommitListener(SparkConf conf) {
-        this(conf.get(GROUP, ""), conf.get(BOOTSTRAP_SERVERS, ""));
+        this(conf.get(GROUP, ""), KafkaConnection.from(conf));
     }
 
     public KafkaOffsetCommitListener() {
@@ -62,11 +64,24 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
     }
 
     public KafkaOffsetCommitListener(String groupTemplate, String bootstrapServers) {
-        this.groupTemplate = groupTemplate == null ? "" : groupTemplate.strip();
-        this.bootstrapServers = bootstrapServers == null ? "" : bootstrapServers.strip();
-        if (this.groupTemplate.isEmpty() || this.bootstrapServers.isEmpty()) {
+        this(groupTemplate, bootstrapServers == null || bootstrapServers.isBlank() ? KafkaConnection.NONE : KafkaConnection.of(bootstrapServers.strip()));
+    }
+
+    /** Commits to {@code groupTemplate} on the brokers of {@code kafka}, with its client properties. */
+    public KafkaOffsetCommitListener(String groupTemplate, KafkaConnection kafka) {
+        String group = groupTemplate == null ? "" : groupTemplate.strip();
+        this.kafka = kafka;
+        if (group.isEmpty() || kafka.bootstrapServers().isEmpty()) {
             LOG.warn("KafkaOffsetCommitListener: {} and {} must both be set; no offsets are committed", GROUP, BOOTSTRAP_SERVERS);
+            group = "";
+        } else if (!KafkaConnection.clientAvailable()) {
+            if (WARNED_NO_CLIENT.compareAndSet(false, true)) {
+                LOG.warn("KafkaOffsetCommitListener: Kafka's client is not on the classpath; no offsets are committed");
+            }
+            group = "";
         }
+        this.groupTemplate = group;
+        this.bootstrapServers = kafka.bootstrapServers().orElse("");
     }
 
     @Override
@@ -126,19 +141,20 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
                 Thread.currentThread().interrupt();
             }
             if (warned.add("commit")) {
-                LOG.warn("cannot commit the processed offsets to consumer group {} ({}); trying again at the next batch", group, e.toString());
+                Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+                LOG.warn("cannot commit the processed offsets to consumer group {} at {} ({}); trying again at the next batch "
+                        + "(check the spark.streamwatch.kafka.* client properties)", group, kafka, cause.getClass().getSimpleName()
+                        + (cause.getMessage() == null ? "" : ": " + cause.getMessage().lines().findFirst().orElse("")));
             }
         }
     }
 
     private Admin admin() {
         if (admin == null) {
-            Properties properties = new Properties();
-            properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            properties.put(AdminClientConfig.CLIENT_ID_CONFIG, "streamwatch-offset-committer");
-            properties.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
-            properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-            admin = Admin.create(properties);
+            admin = Admin.create(kafka.clientConfig(bootstrapServers, Map.of(
+                    AdminClientConfig.CLIENT_ID_CONFIG, "streamwatch-offset-committer",
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000)));
         }
         return admin;
     }

@@ -92,15 +92,11 @@ public final class MetricsTopicBridge implements java.util.function.BiConsumer<P
 
     private Object producer() {
         if (producer == null) {
-            Properties props = new Properties();
-            props.put("bootstrap.servers", target.bootstrapServers());
+            Properties props = new KafkaConnection(java.util.Optional.of(target.bootstrapServers()), target.clientProperties())
+                    .clientConfig(target.bootstrapServers(), Map.of("acks", "1", "linger.ms", "50", "max.block.ms", "5000",
+                            "reconnect.backoff.max.ms", "10000", "client.id", "streamwatch-metrics-topic"));
             props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
             props.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
-            props.put("acks", "1");
-            props.put("linger.ms", "50");
-            props.put("max.block.ms", "5000");
-            props.put("reconnect.backoff.max.ms", "10000");
-            props.put("client.id", "streamwatch-metrics-topic");
             producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(props);
         }
         return producer;

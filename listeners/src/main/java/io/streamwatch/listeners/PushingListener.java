@@ -146,13 +146,26 @@ public abstract class PushingListener extends StreamingQueryListener {
         return executor;
     }
 
-    /** The Hadoop configuration of the session running the query (its spark.hadoop.* settings included); a copy, no I/O. */
+    /**
+     * The Hadoop configuration of the session running the query (its spark.hadoop.* settings included); a copy, no I/O.
+     * The session's state is reached by reflection: Spark 3.5 and 4.x declare it on different classes, and a session
+     * without one (a Connect client) falls back to the SparkContext's configuration.
+     */
     protected static org.apache.hadoop.conf.Configuration sessionHadoopConf() {
         scala.Option<org.apache.spark.sql.SparkSession> session = org.apache.spark.sql.SparkSession.getActiveSession();
         if (session.isEmpty()) {
             session = org.apache.spark.sql.SparkSession.getDefaultSession();
         }
-        return session.isDefined() ? session.get().sessionState().newHadoopConf() : new org.apache.hadoop.conf.Configuration();
+        if (session.isEmpty()) {
+            return new org.apache.hadoop.conf.Configuration();
+        }
+        Object running = session.get();
+        try {
+            Object state = running.getClass().getMethod("sessionState").invoke(running);
+            return (org.apache.hadoop.conf.Configuration) state.getClass().getMethod("newHadoopConf").invoke(state);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return new org.apache.hadoop.conf.Configuration(session.get().sparkContext().hadoopConfiguration());
+        }
     }
 
     /** Runs a callback's body; what it throws is logged (once per kind of failure) and never reaches Spark. */

@@ -213,8 +213,9 @@ public class QueryHealthListener extends PushingListener {
         if (session.isEmpty()) {
             return null;
         }
-        StreamingQuery query = session.get().sharedState().activeStreamingQueries().get(id);
-        return query != null ? query : session.get().streams().get(id);
+        // Read as a plain map: the class of its values moved between Spark 3.5 and 4.x.
+        java.util.Map<?, ?> active = session.get().sharedState().activeStreamingQueries();
+        return active.get(id) instanceof StreamingQuery query ? query : session.get().streams().get(id);
     }
 
     private ScheduledExecutorService heartbeat() {

@@ -40,9 +40,9 @@ public class QueryStatusListener extends PushingListener {
     public static final String INPUT_RATE = "streamwatch_source_input_rows_per_second";
     public static final String PROCESSED_RATE = "streamwatch_source_processed_rows_per_second";
     public static final String OFFSETS_BEHIND = "streamwatch_kafka_offsets_behind_latest";
-    public static final String WINDOW = StreamwatchSettings.PREFIX + "status.window";
-    public static final String MIN_BATCHES = StreamwatchSettings.PREFIX + "status.minBatches";
-    public static final String STALL_AFTER = StreamwatchSettings.PREFIX + "status.stallAfter";
+    public static final String WINDOW = StreamwatchSettings.STATUS_WINDOW;
+    public static final String MIN_BATCHES = StreamwatchSettings.STATUS_MIN_BATCHES;
+    public static final String STALL_AFTER = StreamwatchSettings.STATUS_STALL_AFTER;
     private static final int MAX_LABEL = 200;
 
     /** One source of a query: its window of batches and what its last progress said. */

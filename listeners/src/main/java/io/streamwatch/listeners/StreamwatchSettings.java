@@ -32,14 +32,31 @@ import org.slf4j.LoggerFactory;
  *     reader refreshes its lag while the query waits
  * @param naming the metric names: neutral ones, or the visits demos' originals
  * @param metricsTopic where every pushed value is also sent as a metric record, for threshold rules (none: nowhere)
- * @param kafkaBootstrapServers {@code spark.streamwatch.kafka.bootstrapServers}: the brokers of the queries' Kafka
- *     sources, from which the lag listener reads the topics' current end offsets and the committer commits
+ * @param kafka {@code spark.streamwatch.kafka.bootstrapServers} and the Kafka client properties
+ *     ({@code spark.streamwatch.kafka.<client property>}): the brokers of the queries' Kafka sources, from which the
+ *     lag listener reads the topics' current end offsets and the committer commits
+ * @param signals {@code spark.streamwatch.signals}: what {@link StreamwatchListener} turns on
  */
 public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<String> job, Duration flushTimeout,
                                   Duration heartbeatInterval, MetricNaming naming, Optional<MetricsTopic> metricsTopic,
-                                  Optional<String> kafkaBootstrapServers) {
-    /** A Kafka topic of metric records ({@code key = name, value = {"value": X}}), the alarms job's input. */
-    public record MetricsTopic(String bootstrapServers, String topic) {
+                                  KafkaConnection kafka, java.util.Set<Signal> signals) {
+    /**
+     * A Kafka topic of metric records ({@code key = name, value = {"value": X}}), the alarms job's input, reached
+     * with the Kafka client properties of {@code spark.streamwatch.kafka.*} (their values never printed).
+     */
+    public record MetricsTopic(String bootstrapServers, String topic, java.util.Map<String, String> clientProperties) {
+        public MetricsTopic {
+            clientProperties = java.util.Map.copyOf(clientProperties);
+        }
+
+        public MetricsTopic(String bootstrapServers, String topic) {
+            this(bootstrapServers, topic, java.util.Map.of());
+        }
+
+        @Override
+        public String toString() {
+            return topic + " at " + bootstrapServers;
+        }
     }
 
     public static final String PREFIX = "spark.streamwatch.";
@@ -56,6 +73,13 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     public static final String METRICS_TOPIC_SERVERS = PREFIX + "metricsTopic.bootstrapServers";
     public static final String METRICS_TOPIC = PREFIX + "metricsTopic.name";
     public static final String KAFKA_BOOTSTRAP_SERVERS = PREFIX + "kafka.bootstrapServers";
+    /** {@code spark.streamwatch.kafka.<client property>}: any Kafka client property, for streamwatch's own clients. */
+    public static final String KAFKA_CLIENT_PROPERTY = KafkaConnection.PREFIX + "<client property>";
+    public static final String KAFKA_COMMIT_GROUP = PREFIX + "kafka.commitGroup";
+    public static final String SIGNALS = PREFIX + "signals";
+    public static final String STATUS_WINDOW = PREFIX + "status.window";
+    public static final String STATUS_MIN_BATCHES = PREFIX + "status.minBatches";
+    public static final String STATUS_STALL_AFTER = PREFIX + "status.stallAfter";
     static final String DEFAULT_METRICS_TOPIC = "metrics";
     static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
     static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
@@ -63,10 +87,29 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     /** Each bad setting is reported once per JVM, however many listeners read it. */
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
 
+    /** Every {@code spark.streamwatch.*} key the listeners read: the registry the documentation is checked against. */
+    public static java.util.SortedSet<String> keys() {
+        java.util.SortedSet<String> keys = new java.util.TreeSet<>();
+        for (java.lang.reflect.Field field : StreamwatchSettings.class.getFields()) {
+            if (java.lang.reflect.Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
+                try {
+                    String key = (String) field.get(null);
+                    if (key.startsWith(PREFIX) && !key.equals(PREFIX)) {
+                        keys.add(key);
+                    }
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return keys;
+    }
+
     /** Pushing to {@code pushgatewayAddress} (null: nowhere) with every other setting at its default. */
     public static StreamwatchSettings of(String pushgatewayAddress) {
         return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress).map(PushTarget::parse), Optional.empty(),
-                DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH, Optional.empty(), Optional.empty());
+                DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH, Optional.empty(), KafkaConnection.NONE,
+                Signal.ALL);
     }
 
     public static StreamwatchSettings from(SparkConf conf) {
@@ -77,7 +120,8 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
                 positiveDuration(conf, HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_INTERVAL),
                 parsed(conf, METRICS_NAMING, MetricNaming::parse, MetricNaming.STREAMWATCH),
                 metricsTopic(conf),
-                text(conf, KAFKA_BOOTSTRAP_SERVERS));
+                KafkaConnection.from(conf),
+                parsed(conf, SIGNALS, Signal::parse, Signal.ALL));
     }
 
     /** The settings of the running Spark application (for listeners created without arguments). */
@@ -87,24 +131,33 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     public StreamwatchSettings withHeartbeatInterval(Duration interval) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic, kafkaBootstrapServers);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic, kafka, signals);
     }
 
     public StreamwatchSettings withNaming(MetricNaming metricNaming) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic, kafkaBootstrapServers);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic, kafka, signals);
     }
 
     public StreamwatchSettings withMetricsTopic(MetricsTopic topic) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic), kafkaBootstrapServers);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic), kafka, signals);
     }
 
     /** The job's own brokers, unless {@code spark.streamwatch.kafka.bootstrapServers} names others. */
     public StreamwatchSettings withKafkaBootstrapServersUnlessSet(String servers) {
-        return kafkaBootstrapServers.isPresent() ? this : withKafkaBootstrapServers(servers);
+        return kafka.bootstrapServers().isPresent() ? this : withKafkaBootstrapServers(servers);
     }
 
     public StreamwatchSettings withKafkaBootstrapServers(String servers) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, Optional.of(servers));
+        return withKafka(kafka.withBootstrapServers(servers));
+    }
+
+    public StreamwatchSettings withKafka(KafkaConnection connection) {
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, connection, signals);
+    }
+
+    /** {@code spark.streamwatch.kafka.bootstrapServers}, if set. */
+    public Optional<String> kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
     }
 
     public String jobOr(String defaultJob) {
@@ -136,7 +189,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
             warnOnce(METRICS_TOPIC, METRICS_TOPIC + ": '" + topic + "' is not a Kafka topic name; nothing is sent to a metrics topic");
             return Optional.empty();
         }
-        return Optional.of(new MetricsTopic(servers.get(), topic));
+        return Optional.of(new MetricsTopic(servers.get(), topic, KafkaConnection.from(conf).clientProperties()));
     }
 
     /** A secret given inline or as a file (whose content, trimmed, is the secret). */
@@ -185,6 +238,9 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     private static String describe(Object defaultValue) {
+        if (defaultValue == Signal.ALL) {
+            return "all";
+        }
         return defaultValue instanceof Duration d ? d.toMillis() + "ms" : String.valueOf(defaultValue).toLowerCase(Locale.ROOT);
     }
 

@@ -61,8 +61,18 @@ public final class ChildJvm implements AutoCloseable {
      * with environment variables added.
      */
     public static ChildJvm start(String classPath, String mainClass, Map<String, String> environment, Path log, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", classPath, mainClass));
+        return start(List.of("-Xmx256m"), classPath, mainClass, environment, log, args);
+    }
+
+    /**
+     * A main class on a class path of the caller's (e.g. a Spark runtime Maven resolved), with JVM options (heap,
+     * Spark's {@code --add-opens}, {@code -Dspark.*} settings) and environment variables added.
+     */
+    public static ChildJvm start(List<String> jvmOptions, String classPath, String mainClass, Map<String, String> environment, Path log,
+            String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath, mainClass));
         command.addAll(List.of(args));
         try {
             Files.createDirectories(log.getParent());
@@ -74,6 +84,11 @@ public final class ChildJvm implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + mainClass, e);
         }
+    }
+
+    /** Spark's {@code --add-opens} list for Java 17, as the build passes it to tests. */
+    public static List<String> sparkJavaOptions() {
+        return Arrays.stream(System.getProperty("streamwatch.java.opens", "").split(" ")).filter(s -> !s.isBlank()).toList();
     }
 
     public boolean isAlive() {

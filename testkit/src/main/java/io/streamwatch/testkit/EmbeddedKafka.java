@@ -32,18 +32,34 @@ import scala.collection.JavaConverters;
 public final class EmbeddedKafka implements AutoCloseable {
     private final KafkaRaftServer server;
     private final String bootstrapServers;
+    private final String saslBootstrapServers;
 
-    private EmbeddedKafka(Path logDir) {
+    /** A user of a SASL/PLAIN listener (a broker as production runs it), its password a secret. */
+    public record SaslUser(String name, String password) {
+        /** The client property {@code sasl.jaas.config} that logs this user in. */
+        public String jaasConfig() {
+            return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + name + "\" password=\"" + password + "\";";
+        }
+    }
+
+    private EmbeddedKafka(Path logDir, SaslUser saslUser) {
         int brokerPort = FreePorts.next();
         int controllerPort = FreePorts.next();
+        int saslPort = saslUser == null ? -1 : FreePorts.next();
+        String sasl = saslUser == null ? "" : ",SASL_PLAINTEXT://127.0.0.1:" + saslPort;
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
         props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort + sasl);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + sasl);
         props.put("controller.listener.names", "CONTROLLER");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT");
+        if (saslUser != null) {
+            props.put("sasl.enabled.mechanisms", "PLAIN");
+            props.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                    + "user_" + saslUser.name() + "=\"" + saslUser.password() + "\";");
+        }
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("log.dirs", logDir.toString());
         props.put("offsets.topic.replication.factor", "1");
@@ -58,13 +74,26 @@ public final class EmbeddedKafka implements AutoCloseable {
         server = new KafkaRaftServer(config, Time.SYSTEM, scala.Option.empty());
         server.startup();
         bootstrapServers = "127.0.0.1:" + brokerPort;
+        saslBootstrapServers = saslUser == null ? null : "127.0.0.1:" + saslPort;
     }
 
     /** Starts a broker with its log in {@code workDir}; returns once it answers. */
     public static EmbeddedKafka start(Path workDir) {
+        return start(workDir, null);
+    }
+
+    /**
+     * Starts a broker that also has a SASL_PLAINTEXT listener ({@link #saslBootstrapServers()}) where only {@code user}
+     * logs in (mechanism PLAIN); its plain listener stays for the test's own clients.
+     */
+    public static EmbeddedKafka startWithSasl(Path workDir, SaslUser user) {
+        return start(workDir, user);
+    }
+
+    private static EmbeddedKafka start(Path workDir, SaslUser saslUser) {
         try {
             Path logDir = Files.createDirectories(workDir.resolve("kafka-logs"));
-            EmbeddedKafka kafka = new EmbeddedKafka(logDir);
+            EmbeddedKafka kafka = new EmbeddedKafka(logDir, saslUser);
             kafka.awaitReady();
             return kafka;
         } catch (IOException e) {
@@ -93,6 +122,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return bootstrapServers;
+    }
+
+    /** The SASL_PLAINTEXT listener's address (a broker started with {@link #startWithSasl}). */
+    public String saslBootstrapServers() {
+        if (saslBootstrapServers == null) {
+            throw new IllegalStateException("this broker has no SASL listener");
+        }
+        return saslBootstrapServers;
     }
 
     public Admin admin() {
