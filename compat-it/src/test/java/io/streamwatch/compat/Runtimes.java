@@ -17,8 +17,8 @@ final class Runtimes {
     private Runtimes() {
     }
 
-    /** The class path Maven resolves for the runtime's POM (its own dependencies and theirs). */
-    static String classPath(String runtime) {
+    /** The class path Maven resolves for the runtime's POM (its own dependencies and theirs); one resolution at a time. */
+    static synchronized String classPath(String runtime) {
         Path pom = DEFINITIONS.resolve(runtime).resolve("pom.xml").toAbsolutePath();
         Path out = RESOLVED.resolve(runtime + ".classpath");
         try {

@@ -113,7 +113,7 @@ final class AlarmsScenario {
     /** Starts the notification job on the alarms table's change data feed, once the alarms job created the table. */
     private Future<Integer> startNotifications(ExecutorService background, NovuReceiver novu, String novuKey) throws InterruptedException {
         Path alarms = dir.resolve("alarms");
-        while (!java.nio.file.Files.exists(alarms.resolve("_delta_log"))) {
+        while (!java.nio.file.Files.exists(alarms.resolve("_delta_log").resolve("00000000000000000000.json"))) { // its first commit
             Thread.sleep(200);
         }
         step("3b. Start the notification job (NotifyChanges) on the alarms table's change data feed: each alarm triggers the Novu workflow "
@@ -121,7 +121,7 @@ final class AlarmsScenario {
         novu.onEvent(line -> System.out.println("   [novu] " + line));
         Map<String, String> environment = Map.of("NOVU_API_KEY", novuKey, "NOVU_WORKFLOW_NAME", "alarm-fired", "NOVU_RECIPIENTS", "on-call",
                 "NOVU_URL", novu.url(), "ALERT_TABLE", alarms.toString(), "ALERT_PAYLOAD", "rule_id,metric_name,value,threshold,state",
-                "SEND_RETRACTIONS", "true");
+                "SEND_RETRACTIONS", "true", "LOG_LEVEL", "WARNING");
         return background.submit(() -> Jobs.execute(new NotifyChanges(environment), "--checkpoint", dir.resolve("checkpoints/notify").toString(),
                 "--pushgateway", pushgateway, "--starting-version", "0"));
     }

@@ -1,6 +1,7 @@
 package io.streamwatch.demo;
 
 import io.streamwatch.jobs.Jobs;
+import io.streamwatch.listeners.PushgatewayPublisher;
 import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.alerting.AlertingConfig;
 import io.streamwatch.alerting.LocalAlertingStack;
@@ -73,6 +74,9 @@ public final class Demo implements Callable<Integer> {
             }
             return 0;
         } finally {
+            if (stack != null) {
+                deliverBeforeTheStackStops();
+            }
             if (startedKafka != null) {
                 startedKafka.close();
             }
@@ -80,6 +84,16 @@ public final class Demo implements Callable<Integer> {
                 stack.close();
             }
         }
+    }
+
+    /**
+     * The demo's own Pushgateway stops with the demo: what the listeners published is delivered while it still answers,
+     * and the publisher is closed, so the JVM's exit has nothing left to push to a stack that is gone.
+     */
+    private void deliverBeforeTheStackStops() {
+        PushgatewayPublisher publisher = PushgatewayPublisher.shared(pushgatewayAddress);
+        publisher.flush(java.time.Duration.ofSeconds(10));
+        publisher.close();
     }
 
     private EmbeddedKafka startKafkaUnlessGiven(Path dir) {

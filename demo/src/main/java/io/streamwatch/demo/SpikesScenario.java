@@ -51,12 +51,12 @@ final class SpikesScenario {
                     "--spike-every", "15s", "--spike-size", "10", "--count", "20", "--seed", "3"));
             alerts.follow("DeploymentSpike", "Firing (Prometheus), active in Alertmanager, firing", since, 90);
             generator.get(60, TimeUnit.SECONDS);
-            show(dir);
+            show(dir, true);
 
             step("3. The generator has stopped: the spike ages out of the " + WINDOW + " window, no new event needed");
             long stopped = System.currentTimeMillis();
             alerts.follow("DeploymentSpike", "Resolved", stopped, 90);
-            show(dir);
+            show(dir, false);
             SparkSessions.activeQuery(spark(), DeploymentSpikes.QUERY_NAME).ifPresent(SparkSessions::stop);
             job.get(60, TimeUnit.SECONDS);
         } finally {
@@ -68,12 +68,25 @@ final class SpikesScenario {
         return SparkSessions.getOrCreate("demo");
     }
 
-    private static void show(Path dir) {
+    /**
+     * Prints the tables once they say what the alert said: the job pushes its export before it rewrites the tables,
+     * so right after Prometheus's verdict they may still hold the evaluation before it (waits at most 30 s).
+     */
+    private static void show(Path dir, boolean firing) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<Row> alerting = organizationAlerts(dir);
+        while (alerting.isEmpty() == firing && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(200);
+            alerting = organizationAlerts(dir);
+        }
         List<Row> deployments = spark().read().format("delta").load(dir.resolve("dim_deployments").toString()).orderBy("organization").collectAsList();
-        List<Row> firing = spark().read().format("delta").load(dir.resolve("organization_alert").toString()).collectAsList();
         System.out.println("   dim_deployments: " + (deployments.isEmpty() ? "(empty)" : deployments.stream()
                 .map(row -> row.getString(0) + "/" + row.getString(1) + " " + row.getLong(2) + " deployments, " + row.getLong(3) + " customers").toList()));
-        System.out.println("   organization_alert: " + (firing.isEmpty() ? "(none firing)" : firing.stream()
+        System.out.println("   organization_alert: " + (alerting.isEmpty() ? "(none firing)" : alerting.stream()
                 .map(row -> row.getString(0) + " " + row.getString(1)).toList()));
+    }
+
+    private static List<Row> organizationAlerts(Path dir) {
+        return spark().read().format("delta").load(dir.resolve("organization_alert").toString()).collectAsList();
     }
 }

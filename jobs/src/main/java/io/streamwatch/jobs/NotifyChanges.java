@@ -349,8 +349,11 @@ public final class NotifyChanges implements Callable<Integer> {
         return false;
     }
 
-    /** A stop (SIGTERM, or {@code query.stop()}) came while a batch was being delivered; its progress is saved. */
-    static final class StoppedMidBatch extends RuntimeException {
+    /**
+     * A stop (SIGTERM, or {@code query.stop()}) came while a batch was being delivered; its progress is saved. An
+     * interruption, so that Spark ends a query stopped this way as stopped, not as failed with an error.
+     */
+    static final class StoppedMidBatch extends InterruptedException {
         StoppedMidBatch(long batchId) {
             super("stopped while delivering batch " + batchId + "; the rest is delivered after a restart");
         }

@@ -9,7 +9,7 @@ import org.apache.spark.SparkConf;
 
 /**
  * The SLA listener: pushes every executed micro-batch's duration ({@code streamwatch_batch_duration_seconds};
- * with the visits naming {@code visits_sync_duration} in milliseconds, the original's name and unit, and
+ * with the visits naming {@code visits_sync_duration} in milliseconds, the visits dashboards' name and unit, and
  * {@code visits_sync_duration_seconds}).
  *
  * <p>An idle query is not missing its SLA: when Spark reports a trigger without new data

@@ -132,7 +132,7 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
             return;
         }
         try {
-            admin().alterConsumerGroupOffsets(group, moved).all().get(30, TimeUnit.SECONDS);
+            admin().alterConsumerGroupOffsets(group, moved).all().get(20, TimeUnit.SECONDS);
             told.putAll(moved);
             warned.remove("commit");
         } catch (Exception e) {
@@ -153,8 +153,8 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
         if (admin == null) {
             admin = Admin.create(kafka.clientConfig(bootstrapServers, Map.of(
                     AdminClientConfig.CLIENT_ID_CONFIG, "streamwatch-offset-committer",
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
-                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000)));
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+                    AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000)));
         }
         return admin;
     }

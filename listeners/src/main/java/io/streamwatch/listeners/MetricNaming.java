@@ -5,7 +5,7 @@ import java.util.Locale;
 /**
  * The names the listeners push under ({@code spark.streamwatch.metrics.naming}). {@link #STREAMWATCH}, the
  * default, fits any pipeline and follows Prometheus conventions (base units, {@code streamwatch_} prefix);
- * {@link #VISITS} keeps the names (and the millisecond duration) of the original visits demos, whose rules and
+ * {@link #VISITS} keeps the names (and the millisecond duration) of the visits demos, whose rules and
  * dashboards use them; the visits jobs set it. The health series ({@code streamwatch_query_*}) are the same in both.
  */
 public enum MetricNaming {
@@ -67,7 +67,7 @@ public enum MetricNaming {
         return readerLagSeconds;
     }
 
-    /** The batch duration in milliseconds (the original's SLA metric), or null when this naming has none. */
+    /** The batch duration in milliseconds (the visits SLA metric), or null when this naming has none. */
     public String batchDurationMillis() {
         return batchDurationMillis;
     }

@@ -148,8 +148,8 @@ public abstract class PushingListener extends StreamingQueryListener {
 
     /**
      * The Hadoop configuration of the session running the query (its spark.hadoop.* settings included); a copy, no I/O.
-     * The session's state is reached by reflection: Spark 3.5 and 4.x declare it on different classes, and a session
-     * without one (a Connect client) falls back to the SparkContext's configuration.
+     * Spark 3.5 and 4.x both declare the session's state on the API class; where a runtime does not (a Connect client),
+     * the SparkContext's configuration stands in.
      */
     protected static org.apache.hadoop.conf.Configuration sessionHadoopConf() {
         scala.Option<org.apache.spark.sql.SparkSession> session = org.apache.spark.sql.SparkSession.getActiveSession();
@@ -159,11 +159,9 @@ public abstract class PushingListener extends StreamingQueryListener {
         if (session.isEmpty()) {
             return new org.apache.hadoop.conf.Configuration();
         }
-        Object running = session.get();
         try {
-            Object state = running.getClass().getMethod("sessionState").invoke(running);
-            return (org.apache.hadoop.conf.Configuration) state.getClass().getMethod("newHadoopConf").invoke(state);
-        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return session.get().sessionState().newHadoopConf();
+        } catch (LinkageError | UnsupportedOperationException e) {
             return new org.apache.hadoop.conf.Configuration(session.get().sparkContext().hadoopConfiguration());
         }
     }

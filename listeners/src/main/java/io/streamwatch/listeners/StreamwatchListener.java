@@ -67,38 +67,35 @@ public class StreamwatchListener extends StreamingQueryListener {
 
     @Override
     public void onQueryStarted(QueryStartedEvent event) {
-        for (StreamingQueryListener signal : signals) {
-            guarded(() -> signal.onQueryStarted(event));
-        }
+        each(signal -> signal.onQueryStarted(event));
     }
 
     @Override
     public void onQueryProgress(QueryProgressEvent event) {
-        for (StreamingQueryListener signal : signals) {
-            guarded(() -> signal.onQueryProgress(event));
-        }
+        each(signal -> signal.onQueryProgress(event));
     }
 
     @Override
     public void onQueryIdle(QueryIdleEvent event) {
-        for (StreamingQueryListener signal : signals) {
-            guarded(() -> signal.onQueryIdle(event));
-        }
+        each(signal -> signal.onQueryIdle(event));
     }
 
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
-        for (StreamingQueryListener signal : signals) {
-            guarded(() -> signal.onQueryTerminated(event));
-        }
+        each(signal -> signal.onQueryTerminated(event));
     }
 
-    /** The signals' listeners guard their own callbacks; this keeps a linkage error of one from reaching the next. */
-    private static void guarded(Runnable callback) {
-        try {
-            callback.run();
-        } catch (Throwable t) {
-            LOG.debug("streamwatch: a signal's callback failed", t);
+    /**
+     * Hands an event to each signal's listener in turn. They guard their own callbacks; this keeps a linkage error of
+     * one from reaching the next.
+     */
+    private void each(java.util.function.Consumer<StreamingQueryListener> callback) {
+        for (StreamingQueryListener signal : signals) {
+            try {
+                callback.accept(signal);
+            } catch (Throwable t) {
+                LOG.debug("streamwatch: a signal's callback failed", t);
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * @param flushTimeout how long the JVM's exit waits for the last values to reach the Pushgateway
  * @param heartbeatInterval how often the health listener pushes while nothing else happens, and the Delta
  *     reader refreshes its lag while the query waits
- * @param naming the metric names: neutral ones, or the visits demos' originals
+ * @param naming the metric names: neutral ones, or the visits demos' names
  * @param metricsTopic where every pushed value is also sent as a metric record, for threshold rules (none: nowhere)
  * @param kafka {@code spark.streamwatch.kafka.bootstrapServers} and the Kafka client properties
  *     ({@code spark.streamwatch.kafka.<client property>}): the brokers of the queries' Kafka sources, from which the

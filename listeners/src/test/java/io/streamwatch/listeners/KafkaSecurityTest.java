@@ -89,9 +89,12 @@ class KafkaSecurityTest {
     @Test
     void withTheClientPropertiesTheLiveLagAndTheCommitsReachASaslBroker() throws Exception {
         kafka.createTopic("secured-orders", 2);
+        kafka.createTopic("secured-metrics", 1);
         kafka.send("secured-orders", Collections.nCopies(20, "order"));
         try (CapturedLogs logs = new CapturedLogs()) {
-            SparkConf conf = conf("secured", true);
+            SparkConf conf = conf("secured", true)
+                    .set(StreamwatchSettings.METRICS_TOPIC_SERVERS, kafka.saslBootstrapServers())
+                    .set(StreamwatchSettings.METRICS_TOPIC, "secured-metrics");
             cleanups.attach(spark, new KafkaLagListener(conf));
             cleanups.attach(spark, new KafkaOffsetCommitListener(conf));
             query("orders", "secured-orders");
@@ -104,7 +107,15 @@ class KafkaSecurityTest {
             kafka.send("secured-orders", Collections.nCopies(4, "later"));
             await().atMost(Duration.ofSeconds(30)).until(() -> committed("secured-orders").values().stream().mapToLong(Long::longValue).sum() == 24);
 
+            await("the metrics topic bridge sends through the SASL listener too").atMost(Duration.ofSeconds(30))
+                    .until(() -> kafka.read("secured-metrics").stream().anyMatch(r -> r.key().startsWith(MetricNaming.STREAMWATCH.kafkaLag())));
+            cleanups.add(() -> {
+                PushgatewayPublisher.shared(pushgateway.address()).removeForwarder(MetricsTopicBridge.shared(
+                        StreamwatchSettings.from(conf).metricsTopic().orElseThrow()));
+                MetricsTopicBridge.shared(StreamwatchSettings.from(conf).metricsTopic().orElseThrow()).close();
+            });
             assertFalse(logs.text().contains("cannot read the Kafka end offsets"), logs.text());
+            assertFalse(logs.text().contains("cannot send to secured-metrics"), logs.text());
             assertFalse(logs.text().contains("cannot commit"), logs.text());
             assertNoSecret(logs.text());
         }

@@ -82,6 +82,7 @@ public final class Sources implements Callable<Integer> {
             // SIGTERM: what was sent is flushed before the JVM ends.
             Thread flushOnExit = new Thread(() -> producer.close(java.time.Duration.ofSeconds(5)), "streamwatch-sources-flush");
             Runtime.getRuntime().addShutdownHook(flushOnExit);
+            boolean interrupted = false;
             try {
                 long start = System.nanoTime();
                 for (long index = 0; count == null || index < count; index++) {
@@ -91,8 +92,10 @@ public final class Sources implements Callable<Integer> {
                         try {
                             TimeUnit.NANOSECONDS.sleep(wait);
                         } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                            break; // stopped by its caller: what was sent is flushed
+                            // Stopped by its caller: what was sent is flushed and the producer closed before the
+                            // interrupt is passed on (an interrupted close cannot join the producer's I/O thread).
+                            interrupted = true;
+                            break;
                         }
                     }
                     String value = "{\"value\": " + series.valueAt(index).toPlainString() + "}";
@@ -112,6 +115,9 @@ public final class Sources implements Callable<Integer> {
                     Runtime.getRuntime().removeShutdownHook(flushOnExit);
                 } catch (IllegalStateException e) {
                     // the JVM is already exiting
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
                 }
             }
             return 0;
