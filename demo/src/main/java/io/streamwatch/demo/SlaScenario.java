@@ -24,7 +24,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 
 /**
- * The SLA scenario: generate visits into Kafka, synchronize them with the original's 15 s latency per
+ * The SLA scenario: generate visits into Kafka, synchronize them with a 15 s latency per
  * micro-batch (durations above the 14,000 ms SLA, the heartbeat showing the running batch), then without it
  * (durations back below).
  */
@@ -50,7 +50,7 @@ final class SlaScenario {
         step("1. Generate 300 visits into Kafka topic visits (GenerateVisits, 2 partitions, 3% malformed)");
         job(new GenerateVisits(), "--bootstrap-servers", bootstrapServers, "--count", "300", "--rate", "0", "--malformed-ratio", "0.03");
 
-        step("2. Synchronize with --batch-delay 15s (the original's sleep): every micro-batch misses the " + slaMillis + " ms SLA"
+        step("2. Synchronize with --batch-delay 15s (a sleep in each batch): every micro-batch misses the " + slaMillis + " ms SLA"
                 + "\n   (a run's first, cold batch is held to first_batch_seconds instead, 20 s in the fast profile)");
         synchronize("15s", (batches, kafkaLag) -> batches >= 3 && kafkaLag == 0);
 

@@ -25,7 +25,7 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Matches one micro-batch of metric records against the rules, on the executors: each record looks its rules up
  * in the broadcast {@link RuleIndex} (one lookup, never a scan of all rules). A rule without cooldown or resolved
- * messages alarms on every matching value (the seed's behaviour) where the record is; the others are decided per
+ * messages alarms on every matching value where the record is; the others are decided per
  * rule in record order, from the state the alarms table left them in. A record that is not a metric is
  * quarantined with the reason.
  */
@@ -68,8 +68,8 @@ final class AlarmMatching {
 
     /**
      * Runs the matching: the stateless rules' alarms and the quarantined records where the records are, and when
-     * some rules are stateful (cooldown, resolved messages) their alarms decided per rule (a shuffle the seed's
-     * rules never pay for); all of it collected in one job (alarms and quarantined records are few next to metrics).
+     * some rules are stateful (cooldown, resolved messages) their alarms decided per rule (a shuffle that
+     * stateless rules never pay for); all of it collected in one job (alarms and quarantined records are few next to metrics).
      */
     Result collect(boolean anyStatefulRule) {
         Dataset<Row> found = outcomes.where("kind IN ('" + ALARM + "', '" + QUARANTINE + "')");

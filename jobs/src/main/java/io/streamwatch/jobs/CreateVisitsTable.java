@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /**
  * Creates the append-only Delta {@code visits} table (NOT NULL columns, so the invariants feature) and
- * prints its features and protocol, as the original demo does. Safe to re-run; {@code --recreate} drops it first.
+ * prints its features and protocol. Safe to re-run; {@code --recreate} drops it first.
  */
 @Command(name = "CreateVisitsTable", mixinStandardHelpOptions = true,
         description = "Creates the append-only Delta visits table and prints its features and properties.")

@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sliding window of the deployments, as of now, like the original's temporal filter: on a schedule of its own
+ * The sliding window of the deployments, as of now, a temporal filter: on a schedule of its own
  * (and after every micro-batch), the deployments and distinct customers per organization and deployment type
  * whose {@code event_ts} lies within the last {@code window} ({@code dim_deployments}), and the organizations
  * above the threshold ({@code organization_alert}). A count drops when its events age out, with or without new

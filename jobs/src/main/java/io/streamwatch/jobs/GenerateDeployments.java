@@ -46,16 +46,16 @@ public final class GenerateDeployments implements Callable<Integer> {
     int customers;
 
     @Option(names = "--spike-every", defaultValue = "90s", converter = DurationConverter.class,
-            description = "Time between spikes, the first one after it (default: ${DEFAULT-VALUE}, the original's schedule).")
+            description = "Time between spikes, the first one after it (default: ${DEFAULT-VALUE}).")
     Duration spikeEvery;
 
     @Option(names = "--spike-size", defaultValue = "10", description = "Copies of one customer's event in a spike (default: ${DEFAULT-VALUE}).")
     int spikeSize;
 
-    @Option(names = "--steady-rate", defaultValue = "0", description = "Background events per second between spikes (default: ${DEFAULT-VALUE}: none, as the original).")
+    @Option(names = "--steady-rate", defaultValue = "0", description = "Background events per second between spikes (default: ${DEFAULT-VALUE}: none).")
     double steadyRate;
 
-    @Option(names = "--count", description = "Stop after this many events (default: run until stopped, as the original).")
+    @Option(names = "--count", description = "Stop after this many events (default: run until stopped).")
     Long count;
 
     @Option(names = "--continuous", description = "Run until stopped (the default without --count).")

@@ -17,7 +17,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The visits generator: produces visits as JSON to Kafka (the original's nested schema), at a rate, a count
+ * The visits generator: produces visits as JSON to Kafka (the nested visits schema), at a rate, a count
  * of them or continuously, with a share of visits missing their optional fields and, with
  * {@code --malformed-ratio}, records that are not valid visits, spread evenly (exactly floor(count x ratio)).
  */

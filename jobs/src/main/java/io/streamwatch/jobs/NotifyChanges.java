@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
  * earlier trigger when retractions are on; the streaming checkpoint is the progress, so a crash resumes where it
  * stopped (at least once, duplicates only with the same transaction id) and a stop sends nothing twice. What Novu
  * refuses goes to a dead-letter Delta table with the reason; 429, 5xx and an unreachable Novu only delay. Each
- * setting is a flag with the original container's environment variable as its fallback.
+ * setting is a flag with an environment variable as its fallback.
  */
 @Command(name = "NotifyChanges", mixinStandardHelpOptions = true,
         description = "Delivers every change of a Delta table's change data feed to a Novu workflow.")

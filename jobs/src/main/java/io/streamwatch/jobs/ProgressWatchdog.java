@@ -10,8 +10,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Says so when a running query makes no progress: neither a finished micro-batch nor an idle trigger for the
- * timeout (a batch stuck on a peer that does not answer, a source that cannot be read), which is what the original's
- * progress timeout meant to catch. Logs once when it starts and once when progress comes back, and calls
+ * timeout (a batch stuck on a peer that does not answer, a source that cannot be read). Logs once when it starts and once when progress comes back, and calls
  * {@code onChange} each time, so the job can push its health. Callbacks only record the time.
  */
 final class ProgressWatchdog extends StreamingQueryListener implements AutoCloseable {

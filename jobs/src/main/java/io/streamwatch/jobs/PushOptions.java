@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /**
  * Where and how long a visits job pushes its metrics; a picocli mixin shared by the jobs. The other settings
  * (credentials, job label, naming) come from {@code spark.streamwatch.*}, as for the listeners; the visits jobs
- * push under the original demos' names unless {@code spark.streamwatch.metrics.naming} says otherwise, newer
+ * push under the visits demos' names unless {@code spark.streamwatch.metrics.naming} says otherwise, newer
  * jobs under streamwatch's.
  */
 public final class PushOptions {

@@ -66,7 +66,7 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     String startingOffsets;
 
     @Option(names = "--batch-delay", defaultValue = "0s", converter = DurationConverter.class,
-            description = "Artificial latency added to every micro-batch, as the original's sleep (default: ${DEFAULT-VALUE}).")
+            description = "Artificial latency added to every micro-batch, a sleep that makes SLA misses (default: ${DEFAULT-VALUE}).")
     Duration batchDelay;
 
     @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,

@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.Random;
 
 /**
- * Realistic visits as JSON, in the original's nested schema, with a share of visits missing their optional
+ * Realistic visits as JSON, in the nested visits schema, with a share of visits missing their optional
  * fields and, on demand, records that are not valid visits (for tests and demos). Seeded: reproducible.
  */
 final class VisitFaker {

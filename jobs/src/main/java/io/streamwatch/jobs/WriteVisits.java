@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
 /**
  * The visits creator: appends visits in a few commits and pushes the committed table version as
  * {@code visits_writer_version}. The version is the one Delta's commit installed in this JVM, looked up
- * without I/O, so its cost does not grow with the table's history (the original scans DESCRIBE HISTORY).
+ * without I/O, so its cost does not grow with the table's history (a DESCRIBE HISTORY scan would grow with it).
  */
 @Command(name = "WriteVisits", mixinStandardHelpOptions = true,
         description = "Appends visits to the visits table and pushes visits_writer_version.")

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * An alarm as the seed's Discord embed: title, description, red (green when resolved), and the fields Rule id,
+ * An alarm as a Discord embed: title, description, red (green when resolved), and the fields Rule id,
  * Metric name, Metric value, Rule threshold; cut to Discord's limits (title 256, description 4096, field value
  * 1024, 6,000 characters per message) so that Discord never answers 400 for a long metric name.
  */

@@ -14,7 +14,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Creates the topics streamwatch's rules and sources need when they are missing: the {@code rules} topic
- * compacted with 3 partitions (the seed's), the {@code metrics} topic with 20.
+ * compacted with 3 partitions, the {@code metrics} topic with 20.
  */
 public final class KafkaTopics {
     public static final String RULES = "rules";

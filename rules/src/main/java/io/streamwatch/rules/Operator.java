@@ -3,7 +3,7 @@ package io.streamwatch.rules;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** How a rule compares a metric's value with its threshold; {@code >} is the seed's only one, and the default. */
+/** How a rule compares a metric's value with its threshold; {@code >} is the default. */
 public enum Operator {
     GREATER(">", "exceeds"),
     GREATER_OR_EQUAL(">=", "reaches"),

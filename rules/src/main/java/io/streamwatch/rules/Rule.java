@@ -7,8 +7,8 @@ import java.math.BigDecimal;
 
 /**
  * A threshold rule: alarm to {@code webhookUrl} when a value of {@code metricName} compares with the threshold
- * by the operator. {@code cooldownSeconds} (0: every matching value alarms, as in the seed) and
- * {@code notifyResolved} (one "resolved" message when the metric stops matching) go past the seed.
+ * by the operator. {@code cooldownSeconds} (0: every matching value alarms) and
+ * {@code notifyResolved} (one "resolved" message when the metric stops matching) are optional.
  * The webhook URL holds Discord's token: {@link #toString()} and {@link #toMaskedJson()} never show it.
  */
 public record Rule(String id, String metricName, double threshold, String webhookUrl, Operator operator,

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The rules by metric name (the seed's AD2Q0): a metric finds its rules in one lookup, never by a scan of all
+ * The rules by metric name: a metric finds its rules in one lookup, never by a scan of all
  * rules. Immutable, so a micro-batch matches against one consistent set; serializable, to ship to executors.
  */
 public final class RuleIndex implements Serializable {
