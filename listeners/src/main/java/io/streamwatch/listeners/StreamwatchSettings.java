@@ -23,7 +23,11 @@ import org.slf4j.LoggerFactory;
  * user's queries run either way.
  *
  * <p>Keys holding secrets end in {@code password}, {@code passwordFile}, {@code bearerToken} or
- * {@code bearerTokenFile}, so Spark's default {@code spark.redaction.regex} hides them in the UI and logs.
+ * {@code bearerTokenFile}, so Spark's default {@code spark.redaction.regex} hides them in the UI and logs; of the Kafka
+ * client properties ({@link KafkaConnection}), the passwords match it by name and a JAAS config with a password by
+ * value (SECURITY.md names the ones it misses).
+ *
+ * <p>{@link #keys()} is the registry of every key, which the documentation is checked against.
  *
  * @param pushgateway where to push; empty disables pushing
  * @param job {@code spark.streamwatch.job}: the Pushgateway job label, empty for each listener's default
