@@ -127,6 +127,10 @@ public final class GenerateVisits implements Callable<Integer> {
                 // Kafka's defaults: a shorter request timeout made a loaded broker's slow answer reset the idempotent
                 // producer's sequence numbers, after which every retry was refused as out of order (seen in tests).
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 30_000,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000,
+                // One batch in flight: a new topic's first batch refused with NOT_LEADER_OR_FOLLOWER is retried before
+                // the next is sent. With several in flight, the later ones were taken first and every retry of the
+                // first was refused as out of order until delivery timed out (seen in tests on a fresh broker).
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     }
 }
