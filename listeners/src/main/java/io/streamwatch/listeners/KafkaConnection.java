@@ -79,6 +79,17 @@ public record KafkaConnection(Optional<String> bootstrapServers, Map<String, Str
         }
     }
 
+    /**
+     * A failure of a client of streamwatch's, for a one-line warning: the class and first line of its cause (the
+     * Admin API wraps it in an ExecutionException), no stack, nothing of the client's configuration.
+     */
+    static String describe(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.ExecutionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        String message = cause.getMessage() == null ? "" : ": " + cause.getMessage().lines().findFirst().orElse("");
+        return cause.getClass().getSimpleName() + message;
+    }
+
     /** The brokers and the names of the client properties, never their values. */
     @Override
     public String toString() {

@@ -162,7 +162,7 @@ public class KafkaLagListener extends PushingListener {
             if (!endOffsetsFailing) {
                 endOffsetsFailing = true;
                 LOG.warn("cannot read the Kafka end offsets from {} ({}); the Kafka lag comes from each batch's progress until it can "
-                        + "(check the spark.streamwatch.kafka.* client properties: security.protocol, sasl.*, ssl.*)", kafka, firstLine(e));
+                        + "(check the spark.streamwatch.kafka.* client properties: security.protocol, sasl.*, ssl.*)", kafka, KafkaConnection.describe(e));
             }
             queries.forEach(query -> publish(query.group, () -> lags(query.progress, naming().kafkaLag())));
             return;
@@ -172,13 +172,6 @@ public class KafkaLagListener extends PushingListener {
             LOG.info("reading the Kafka end offsets from {} again", kafka);
         }
         queries.forEach(query -> publishLag(query, latest));
-    }
-
-    /** The failure's class and first line: no stack, and nothing of the client's configuration. */
-    private static String firstLine(Throwable e) {
-        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
-        String message = cause.getMessage() == null ? "" : ": " + cause.getMessage().lines().findFirst().orElse("");
-        return cause.getClass().getSimpleName() + message;
     }
 
     private void publishLag(Processed query, Map<String, Map<Integer, Long>> latest) {

@@ -141,10 +141,8 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
                 Thread.currentThread().interrupt();
             }
             if (warned.add("commit")) {
-                Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
                 LOG.warn("cannot commit the processed offsets to consumer group {} at {} ({}); trying again at the next batch "
-                        + "(check the spark.streamwatch.kafka.* client properties)", group, kafka, cause.getClass().getSimpleName()
-                        + (cause.getMessage() == null ? "" : ": " + cause.getMessage().lines().findFirst().orElse("")));
+                        + "(check the spark.streamwatch.kafka.* client properties)", group, kafka, KafkaConnection.describe(e));
             }
         }
     }

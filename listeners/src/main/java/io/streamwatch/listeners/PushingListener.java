@@ -161,7 +161,7 @@ public abstract class PushingListener extends StreamingQueryListener {
         }
         try {
             return session.get().sessionState().newHadoopConf();
-        } catch (LinkageError | UnsupportedOperationException e) {
+        } catch (LinkageError | UnsupportedOperationException e) { // a Connect client's session has no state to give
             return new org.apache.hadoop.conf.Configuration(session.get().sparkContext().hadoopConfiguration());
         }
     }
