@@ -26,9 +26,18 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * one a second after batches. The callback only hands the progress over: its offsets are parsed there too. The reader
  * uses the client properties of {@code spark.streamwatch.kafka.*} (SASL, TLS); while it cannot read the end offsets
  * (brokers unreachable, credentials refused, Kafka's client missing) it warns once and the lag comes from the progress.
+ *
+ * <p>With the brokers named, the lag is also given in time ({@code streamwatch_kafka_lag_seconds{topic, partition}}):
+ * now minus the Kafka timestamp of the oldest record the query has not processed (the record at its processed
+ * offset), 0 when caught up, recomputed every heartbeat so that it grows while a batch is held or the query stalls.
+ * It is exact to the record's timestamp (the producer's clock for {@code CreateTime} topics, the broker's for
+ * {@code LogAppendTime}) plus one heartbeat interval of staleness; each new processed offset costs one small fetch
+ * per partition behind. Without the brokers it is not pushed (the progress holds no record times).
  */
 public class KafkaLagListener extends PushingListener {
     public static final String LAG = MetricNaming.VISITS.kafkaLag();
+    /** Under both namings: how long the oldest record the query has not processed has been waiting. */
+    public static final String LAG_SECONDS = "streamwatch_kafka_lag_seconds";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaLagListener.class);
     private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_CLIENT = new java.util.concurrent.atomic.AtomicBoolean();
@@ -64,6 +73,7 @@ public class KafkaLagListener extends PushingListener {
     /** Whether the end offsets are read from the brokers (else the progress's latest offsets stand for them). */
     private final boolean liveEndOffsets;
     private volatile boolean endOffsetsFailing;
+    private volatile boolean recordTimesFailing;
     private final Map<java.util.UUID, Processed> processed = new java.util.concurrent.ConcurrentHashMap<>();
     /** Queries whose batch ended since the last read of the end offsets. */
     private final java.util.Set<java.util.UUID> progressed = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -71,6 +81,12 @@ public class KafkaLagListener extends PushingListener {
     private volatile long lastReadMillis;
     private volatile java.util.concurrent.ScheduledExecutorService endOffsetReader;
     private KafkaEndOffsets endOffsets;
+    private KafkaRecordTimes recordTimes;
+    /**
+     * The timestamp of the record at each topic, partition and processed offset (it never changes, so a query held at one
+     * offset costs one fetch, not one per heartbeat); on the reader thread only, kept to what the last full refresh used.
+     */
+    private Map<String, Long> timestampAt = new java.util.HashMap<>();
 
     public KafkaLagListener(SparkConf conf) {
         this(StreamwatchSettings.from(conf));
@@ -171,16 +187,71 @@ public class KafkaLagListener extends PushingListener {
             endOffsetsFailing = false;
             LOG.info("reading the Kafka end offsets from {} again", kafka);
         }
-        queries.forEach(query -> publishLag(query, latest));
+        Map<String, Long> times = oldestUnprocessedTimes(queries, latest, everyQuery);
+        long now = System.currentTimeMillis();
+        queries.forEach(query -> publishLag(query, latest, times, now));
     }
 
-    private void publishLag(Processed query, Map<String, Map<Integer, Long>> latest) {
+    /**
+     * On the end-offset reader: the timestamp of the oldest record each query has not processed, per partition that
+     * has one (its processed offset below the end), by {@link #offsetKey}; fetched once per offset.
+     */
+    private Map<String, Long> oldestUnprocessedTimes(List<Processed> queries, Map<String, Map<Integer, Long>> latest, boolean everyQuery) {
+        Map<String, Long> known = new java.util.HashMap<>();
+        Map<String, Map<Integer, Long>> missing = new java.util.HashMap<>();
+        queries.forEach(query -> query.offsets().forEach((topic, partitions) -> partitions.forEach((partition, offset) -> {
+            long end = latest.getOrDefault(topic, Map.of()).getOrDefault(partition, offset);
+            String key = offsetKey(topic, partition, offset);
+            Long time = timestampAt.get(key);
+            if (end <= offset) {
+                return;
+            }
+            if (time != null) {
+                known.put(key, time);
+            } else {
+                missing.computeIfAbsent(topic, t -> new java.util.HashMap<>()).put(partition, offset);
+            }
+        })));
+        if (!missing.isEmpty()) {
+            try {
+                recordTimes().timestamps(missing).forEach((topic, partitions) -> partitions.forEach((partition, time) ->
+                        known.put(offsetKey(topic, partition, missing.get(topic).get(partition)), time)));
+                if (recordTimesFailing) {
+                    recordTimesFailing = false;
+                    LOG.info("reading the Kafka record timestamps from {} again", kafka);
+                }
+            } catch (RuntimeException | LinkageError e) {
+                if (!recordTimesFailing) {
+                    recordTimesFailing = true;
+                    LOG.warn("cannot read Kafka record timestamps from {} ({}); {} is unknown until it can", kafka,
+                            KafkaConnection.describe(e), LAG_SECONDS);
+                }
+            }
+        }
+        if (everyQuery) {
+            timestampAt = new java.util.HashMap<>(known);
+        } else {
+            timestampAt.putAll(known);
+        }
+        return known;
+    }
+
+    private static String offsetKey(String topic, int partition, long offset) {
+        return topic + "/" + partition + "/" + offset;
+    }
+
+    private void publishLag(Processed query, Map<String, Map<Integer, Long>> latest, Map<String, Long> oldestTimes, long now) {
         List<MetricSample> samples = new ArrayList<>();
         String metric = naming().kafkaLag();
         query.offsets().forEach((topic, partitions) -> partitions.forEach((partition, offset) -> {
             long end = latest.getOrDefault(topic, Map.of()).getOrDefault(partition, offset);
-            samples.add(new MetricSample(metric, "Kafka offsets not yet processed by the query, per partition.",
-                    Map.of("topic", topic, "partition", String.valueOf(partition)), Math.max(0, end - offset)));
+            Map<String, String> labels = Map.of("topic", topic, "partition", String.valueOf(partition));
+            samples.add(new MetricSample(metric, "Kafka offsets not yet processed by the query, per partition.", labels, Math.max(0, end - offset)));
+            Long oldest = oldestTimes.get(offsetKey(topic, partition, offset));
+            if (end <= offset || oldest != null) {
+                samples.add(new MetricSample(LAG_SECONDS, "How long the oldest record the query has not processed has been waiting "
+                        + "(now minus its Kafka timestamp); 0 when caught up.", labels, end <= offset ? 0 : Math.max(0, now - oldest) / 1000.0));
+            }
         }));
         if (processed.get(query.id) == query) {
             publish(query.group, () -> samples);
@@ -193,6 +264,18 @@ public class KafkaLagListener extends PushingListener {
             endOffsets.close();
             endOffsets = null;
         }
+        if (processed.isEmpty() && recordTimes != null) {
+            recordTimes.close();
+            recordTimes = null;
+            timestampAt = new java.util.HashMap<>();
+        }
+    }
+
+    private synchronized KafkaRecordTimes recordTimes() {
+        if (recordTimes == null) {
+            recordTimes = new KafkaRecordTimes(kafka);
+        }
+        return recordTimes;
     }
 
     private synchronized KafkaEndOffsets endOffsets() {

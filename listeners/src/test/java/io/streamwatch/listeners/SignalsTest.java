@@ -336,6 +336,44 @@ class SignalsTest {
         }
     }
 
+    @Test
+    void theKafkaLagInSecondsIsTheAgeOfTheOldestUnprocessedRecordAndGrowsWhileABatchIsHeld() throws Exception {
+        EmbeddedKafka kafka = kafka();
+        kafka.createTopic("aged", 1);
+        long firstTime = System.currentTimeMillis() - 90_000;
+        kafka.sendAt("aged", firstTime, java.util.Collections.nCopies(5, "a"));
+        attach(new KafkaLagListener(settings().withKafkaBootstrapServers(kafka.bootstrapServers())));
+        GATES.put("aged-0", new CountDownLatch(1));
+        GATES.put("aged-1", new CountDownLatch(1));
+        StreamingQuery query = started(spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
+                .option("subscribe", "aged").option("startingOffsets", "earliest").load().writeStream().queryName("aged")
+                .option("checkpointLocation", dir.resolve("checkpoint-aged").toString()).trigger(Trigger.ProcessingTime(200))
+                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
+                    CountDownLatch gate = GATES.get("aged-" + batchId);
+                    if (gate != null) {
+                        gate.await(2, TimeUnit.MINUTES);
+                    }
+                }).start());
+        Map<String, String> partition = Map.of("query", "aged", "topic", "aged", "partition", "0");
+        String seconds = KafkaLagListener.LAG_SECONDS;
+        await().atMost(Duration.ofSeconds(60)).until(() -> query.status().isTriggerActive());
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> value(seconds, partition).isEmpty());
+        GATES.get("aged-0").countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(seconds, partition).orElse(-1) == 0);
+
+        long heldTime = System.currentTimeMillis() - 40_000;
+        kafka.sendAt("aged", heldTime, List.of("oldest unprocessed"));
+        kafka.sendAt("aged", heldTime + 20_000, java.util.Collections.nCopies(2, "newer"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(seconds, partition).orElse(0) > 0);
+        double pushed = value(seconds, partition).getAsDouble();
+        double truth = (System.currentTimeMillis() - heldTime) / 1000.0;
+        assertEquals(truth, pushed, 2.0, "now minus the timestamp of the first record of the held batch");
+        await().atMost(Duration.ofSeconds(15)).until(() -> value(seconds, partition).orElse(0) >= pushed + 2);
+        assertEquals(0, query.lastProgress().batchId(), "batch 1 is still held");
+        GATES.get("aged-1").countDown();
+        await().atMost(Duration.ofSeconds(30)).until(() -> value(seconds, partition).orElse(-1) == 0);
+    }
+
     private static Map<TopicPartition, Long> committed(EmbeddedKafka kafka) throws Exception {
         Map<TopicPartition, Long> offsets = new HashMap<>();
         Map<TopicPartition, OffsetAndMetadata> listed = kafka.admin().listConsumerGroupOffsets("spark-joined").partitionsToOffsetAndMetadata()

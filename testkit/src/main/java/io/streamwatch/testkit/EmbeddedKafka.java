@@ -153,15 +153,25 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Sends these values (no key) to the topic and waits until Kafka has them. */
     public void send(String topic, List<String> values) {
+        produce(values.stream().map(value -> new org.apache.kafka.clients.producer.ProducerRecord<String, String>(topic, value)).toList());
+    }
+
+    /** Sends these values (no key, partition 0) with the record timestamp given (epoch millis) and waits until Kafka has them. */
+    public void sendAt(String topic, long timestampMillis, List<String> values) {
+        produce(values.stream().map(value -> new org.apache.kafka.clients.producer.ProducerRecord<String, String>(topic, 0, timestampMillis,
+                null, value)).toList());
+    }
+
+    private void produce(List<org.apache.kafka.clients.producer.ProducerRecord<String, String>> records) {
         try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
                 org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 org.apache.kafka.clients.producer.ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringSerializer.class,
                 org.apache.kafka.clients.producer.ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringSerializer.class))) {
-            for (String value : values) {
-                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, value)).get(30, TimeUnit.SECONDS);
+            for (org.apache.kafka.clients.producer.ProducerRecord<String, String> record : records) {
+                producer.send(record).get(30, TimeUnit.SECONDS);
             }
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot send to " + topic, e);
+            throw new IllegalStateException("cannot send to " + (records.isEmpty() ? "?" : records.get(0).topic()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -200,19 +210,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Sends keyed records (key, value pairs, in order) and waits until Kafka has them. */
     public void sendKeyed(String topic, List<Map.Entry<String, String>> records) {
-        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
-                org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                org.apache.kafka.clients.producer.ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringSerializer.class,
-                org.apache.kafka.clients.producer.ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringSerializer.class))) {
-            for (Map.Entry<String, String> record : records) {
-                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, record.getKey(), record.getValue())).get(30, TimeUnit.SECONDS);
-            }
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot send to " + topic, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        produce(records.stream().map(record -> new org.apache.kafka.clients.producer.ProducerRecord<>(topic, record.getKey(), record.getValue()))
+                .toList());
     }
 
     /** Creates the topic unless it exists. */
