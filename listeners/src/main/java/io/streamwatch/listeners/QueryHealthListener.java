@@ -25,6 +25,10 @@ import org.apache.spark.sql.streaming.StreamingQueryProgress;
  * redeploy, planning, restored state) is slower by nature: {@code streamwatch_query_warming_up} is 1 from the run's
  * start until its first executed batch ends, so the stall alert can hold that batch to a bound of its own.
  *
+ * <p>Beside them, what the query is held to ({@link QueryBounds}: {@code streamwatch_query_sla_seconds},
+ * {@code streamwatch_query_first_batch_seconds}, {@code streamwatch_query_max_lag_seconds}), where the application or
+ * the query sets a bound; the rules use the alerting defaults for what is not pushed.
+ *
  * <p>Callbacks only update in-memory state; a daemon thread polls the query's status (in memory) twice a
  * second and pushes every {@code spark.streamwatch.heartbeat.interval} and when a batch starts or ends. It finds
  * the query in whichever session started it ({@code spark.newSession()} too). Once the query has terminated, a
@@ -36,12 +40,17 @@ public class QueryHealthListener extends PushingListener {
     public static final String LAST_PROGRESS = "streamwatch_query_last_progress_timestamp_seconds";
     public static final String FAILURE = "streamwatch_query_failure_info";
     public static final String WARMING_UP = "streamwatch_query_warming_up";
+    public static final String SLA_SECONDS = "streamwatch_query_sla_seconds";
+    public static final String FIRST_BATCH_SECONDS = "streamwatch_query_first_batch_seconds";
+    public static final String MAX_LAG_SECONDS = "streamwatch_query_max_lag_seconds";
     private static final long POLL_MILLIS = 500;
 
     /** One running query as the heartbeat sees it. */
     private static final class Tracked {
         final UUID id;
         final PushGroup group;
+        /** What the query is held to ({@link QueryBounds}), pushed with every heartbeat. */
+        final List<MetricSample> bounds;
         volatile long batchStartMillis = -1;
         volatile double lastProgressSeconds = Double.NaN;
         /** Until the run's first executed batch has ended. */
@@ -51,13 +60,15 @@ public class QueryHealthListener extends PushingListener {
         boolean ended;
         ScheduledFuture<?> ticker;
 
-        Tracked(UUID id, PushGroup group) {
+        Tracked(UUID id, PushGroup group, List<MetricSample> bounds) {
             this.id = id;
             this.group = group;
+            this.bounds = List.copyOf(bounds);
         }
     }
 
     private final Map<UUID, Tracked> queries = new ConcurrentHashMap<>();
+    private final QueryBounds bounds;
     private volatile ScheduledExecutorService heartbeat;
 
     public QueryHealthListener(SparkConf conf) {
@@ -70,13 +81,14 @@ public class QueryHealthListener extends PushingListener {
 
     public QueryHealthListener(StreamwatchSettings settings) {
         super(settings, settings.naming().queryJob());
+        this.bounds = settings.bounds();
     }
 
     @Override
     public void onQueryStarted(QueryStartedEvent event) {
         super.onQueryStarted(event);
         guarded("onQueryStarted", () -> {
-            Tracked query = new Tracked(event.id(), groupOf(event.id()));
+            Tracked query = new Tracked(event.id(), groupOf(event.id()), bounds.samples(event.name()));
             queries.put(event.id(), query);
             query.ticker = heartbeat().scheduleAtFixedRate(() -> tick(query), 0, POLL_MILLIS, TimeUnit.MILLISECONDS);
         });
@@ -102,7 +114,7 @@ public class QueryHealthListener extends PushingListener {
             PushGroup group = groupOf(event);
             Tracked query = stopHeartbeat(event.id());
             String exception = event.exception().isDefined() ? exceptionClass(event.exception().get()) : null;
-            end(group, exception, query == null ? Double.NaN : query.lastProgressSeconds);
+            end(group, exception, query);
         });
     }
 
@@ -121,9 +133,11 @@ public class QueryHealthListener extends PushingListener {
     }
 
     /** A failed query says so ({@code up 0} and why); one stopped on purpose leaves nothing. */
-    private void end(PushGroup group, String exception, double lastProgress) {
+    private void end(PushGroup group, String exception, Tracked query) {
         if (exception != null) {
-            publish(group, () -> samples(0, 0, false, lastProgress, exception));
+            double lastProgress = query == null ? Double.NaN : query.lastProgressSeconds;
+            List<MetricSample> queryBounds = query == null ? List.of() : query.bounds;
+            publish(group, () -> samples(0, 0, false, lastProgress, exception, queryBounds));
         } else {
             remove(group);
         }
@@ -172,12 +186,13 @@ public class QueryHealthListener extends PushingListener {
             double runningSeconds = batchStart < 0 ? 0 : (now - batchStart) / 1000.0;
             double lastProgress = query.lastProgressSeconds;
             boolean warmingUp = query.warmingUp;
-            publish(query.group, () -> samples(1, runningSeconds, warmingUp, lastProgress, null));
+            publish(query.group, () -> samples(1, runningSeconds, warmingUp, lastProgress, null, query.bounds));
         }
     }
 
-    private static List<MetricSample> samples(int up, double runningSeconds, boolean warmingUp, double lastProgressSeconds, String exception) {
-        List<MetricSample> samples = new ArrayList<>();
+    private static List<MetricSample> samples(int up, double runningSeconds, boolean warmingUp, double lastProgressSeconds, String exception,
+                                              List<MetricSample> bounds) {
+        List<MetricSample> samples = new ArrayList<>(bounds);
         samples.add(MetricSample.of(UP, "1 while the query runs, 0 once it has failed.", up));
         samples.add(MetricSample.of(RUNNING_BATCH_SECONDS, "How long the current micro-batch has been running; 0 when idle.", runningSeconds));
         samples.add(MetricSample.of(WARMING_UP, "1 until the run's first executed micro-batch has ended (the running batch is its first).",

@@ -40,10 +40,11 @@ import org.slf4j.LoggerFactory;
  *     ({@code spark.streamwatch.kafka.<client property>}): the brokers of the queries' Kafka sources, from which the
  *     lag listener reads the topics' current end offsets and the committer commits
  * @param signals {@code spark.streamwatch.signals}: what {@link StreamwatchListener} turns on
+ * @param bounds what each query is held to ({@code spark.streamwatch.sla}, {@code spark.streamwatch.query.<name>.sla}, ...)
  */
 public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<String> job, Duration flushTimeout,
                                   Duration heartbeatInterval, MetricNaming naming, Optional<MetricsTopic> metricsTopic,
-                                  KafkaConnection kafka, java.util.Set<Signal> signals) {
+                                  KafkaConnection kafka, java.util.Set<Signal> signals, QueryBounds bounds) {
     /**
      * A Kafka topic of metric records ({@code key = name, value = {"value": X}}), the alarms job's input, reached
      * with the Kafka client properties of {@code spark.streamwatch.kafka.*} (their values never printed).
@@ -84,6 +85,12 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     public static final String STATUS_WINDOW = PREFIX + "status.window";
     public static final String STATUS_MIN_BATCHES = PREFIX + "status.minBatches";
     public static final String STATUS_STALL_AFTER = PREFIX + "status.stallAfter";
+    public static final String SLA = PREFIX + "sla";
+    public static final String FIRST_BATCH = PREFIX + "firstBatch";
+    public static final String MAX_LAG = PREFIX + "maxLag";
+    public static final String QUERY_SLA = QueryBounds.QUERY_PREFIX + "<query name>.sla";
+    public static final String QUERY_FIRST_BATCH = QueryBounds.QUERY_PREFIX + "<query name>.firstBatch";
+    public static final String QUERY_MAX_LAG = QueryBounds.QUERY_PREFIX + "<query name>.maxLag";
     static final String DEFAULT_METRICS_TOPIC = "metrics";
     static final Duration DEFAULT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
     static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
@@ -113,7 +120,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     public static StreamwatchSettings of(String pushgatewayAddress) {
         return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress).map(PushTarget::parse), Optional.empty(),
                 DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH, Optional.empty(), KafkaConnection.NONE,
-                Signal.ALL);
+                Signal.ALL, QueryBounds.NONE);
     }
 
     public static StreamwatchSettings from(SparkConf conf) {
@@ -125,7 +132,16 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
                 parsed(conf, METRICS_NAMING, MetricNaming::parse, MetricNaming.STREAMWATCH),
                 metricsTopic(conf),
                 KafkaConnection.from(conf),
-                parsed(conf, SIGNALS, Signal::parse, Signal.ALL));
+                parsed(conf, SIGNALS, Signal::parse, Signal.ALL),
+                bounds(conf));
+    }
+
+    private static QueryBounds bounds(SparkConf conf) {
+        java.util.Map<String, String> settings = new java.util.HashMap<>();
+        for (scala.Tuple2<String, String> entry : conf.getAllWithPrefix(PREFIX)) {
+            settings.put(PREFIX + entry._1(), entry._2());
+        }
+        return QueryBounds.from(settings, (key, why) -> warnOnce(key, key + "='" + settings.get(key) + "' is " + why + "; ignored"));
     }
 
     /** The settings of the running Spark application (for listeners created without arguments). */
@@ -135,15 +151,19 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     public StreamwatchSettings withHeartbeatInterval(Duration interval) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic, kafka, signals);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic, kafka, signals, bounds);
+    }
+
+    public StreamwatchSettings withBounds(QueryBounds queryBounds) {
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, kafka, signals, queryBounds);
     }
 
     public StreamwatchSettings withNaming(MetricNaming metricNaming) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic, kafka, signals);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic, kafka, signals, bounds);
     }
 
     public StreamwatchSettings withMetricsTopic(MetricsTopic topic) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic), kafka, signals);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic), kafka, signals, bounds);
     }
 
     /** The job's own brokers, unless {@code spark.streamwatch.kafka.bootstrapServers} names others. */
@@ -156,7 +176,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     public StreamwatchSettings withKafka(KafkaConnection connection) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, connection, signals);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, connection, signals, bounds);
     }
 
     /** {@code spark.streamwatch.kafka.bootstrapServers}, if set. */

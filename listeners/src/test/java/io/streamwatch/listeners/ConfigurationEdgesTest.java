@@ -48,6 +48,9 @@ class ConfigurationEdgesTest {
                      StreamwatchSettings.HEARTBEAT_INTERVAL, "five seconds",
                      StreamwatchSettings.FLUSH_TIMEOUT, "-3s",
                      StreamwatchSettings.METRICS_NAMING, "nonsense",
+                     StreamwatchSettings.SLA, "soon",
+                     "spark.streamwatch.query.plain.sla", "-2s",
+                     "spark.streamwatch.query.plain.slo", "2s",
                      StreamwatchSettings.JOB, "bad_values"));
              ChildJvm badAddress = job("bad-address", Map.of(StreamwatchSettings.PUSHGATEWAY_ADDRESS, "htp://user:s3cret-pw@x:9091"))) {
             for (ChildJvm job : List.of(badValues, badAddress)) {
@@ -57,6 +60,9 @@ class ConfigurationEdgesTest {
             assertOneWarning(badValues.log(), StreamwatchSettings.HEARTBEAT_INTERVAL + "='five seconds' is not valid");
             assertOneWarning(badValues.log(), StreamwatchSettings.FLUSH_TIMEOUT + "='-3s' is not valid (must be positive); using 10000ms");
             assertOneWarning(badValues.log(), StreamwatchSettings.METRICS_NAMING + "='nonsense' is not valid (expected streamwatch or visits)");
+            assertOneWarning(badValues.log(), StreamwatchSettings.SLA + "='soon' is not a duration (e.g. 30s, 10min); ignored");
+            assertOneWarning(badValues.log(), "spark.streamwatch.query.plain.sla='-2s' is not a positive duration; ignored");
+            assertOneWarning(badValues.log(), "spark.streamwatch.query.plain.slo='2s' is not a query bound");
             assertEquals(1, pushgateway.value(MetricNaming.STREAMWATCH.readerVersion(), Map.of("job", "bad_values")).orElseThrow(
                     () -> new AssertionError("the listeners pushed with the defaults: " + pushgateway.metrics().samples())));
 

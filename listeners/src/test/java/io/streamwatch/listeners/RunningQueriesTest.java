@@ -140,6 +140,26 @@ class RunningQueriesTest {
                 "the last executed batch stays visible under a name no SLA rule uses");
     }
 
+    /** Each query pushes what it is held to: its own bounds over the application's; a bound set nowhere is not pushed. */
+    @Test
+    void eachQueryPushesItsOwnBoundsOverTheApplicationsAndNoneThatIsSetNowhere() throws Exception {
+        QueryBounds bounds = QueryBounds.from(Map.of(StreamwatchSettings.SLA, "30s", StreamwatchSettings.MAX_LAG, "10min",
+                "spark.streamwatch.query.fast.sla", "2s", "spark.streamwatch.query.fast.firstBatch", "1500ms"), (key, why) -> {
+                    throw new AssertionError(key + " " + why);
+                });
+        attach(spark, new QueryHealthListener(settings().withBounds(bounds)));
+        String table = table(1);
+        stream(spark, table, "fast", -1, 0);
+        stream(spark, table, "slow", -1, 0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> value(QueryHealthListener.SLA_SECONDS, "slow").isPresent()
+                && value(QueryHealthListener.SLA_SECONDS, "fast").isPresent());
+        assertEquals(2, value(QueryHealthListener.SLA_SECONDS, "fast").getAsDouble());
+        assertEquals(1.5, value(QueryHealthListener.FIRST_BATCH_SECONDS, "fast").getAsDouble());
+        assertEquals(600, value(QueryHealthListener.MAX_LAG_SECONDS, "fast").getAsDouble(), "the application's, not overridden");
+        assertEquals(30, value(QueryHealthListener.SLA_SECONDS, "slow").getAsDouble());
+        assertTrue(value(QueryHealthListener.FIRST_BATCH_SECONDS, "slow").isEmpty(), "set nowhere: left to the rules' default");
+    }
+
     /** A redeploy's first batch is cold: it is marked, while it runs and once it has ended, run after run. */
     @Test
     void aRunsFirstBatchIsMarkedWhileItRunsAndAfter() throws Exception {
