@@ -20,16 +20,37 @@ import java.util.regex.Pattern;
  * profile into a temp folder for real Prometheus and Alertmanager processes.
  */
 public final class AlertingConfig {
-    /** A template under alerting/templates and where its rendering goes, relative to the repository. */
-    public record Output(String template, String target) {
+    /** How an output is made from its template's rendering. */
+    public enum Form {
+        /** The rendering as it is. */
+        AS_RENDERED,
+        /** Grafana-managed copies of the Prometheus rules the template renders ({@link GrafanaRules}). */
+        GRAFANA_RULES,
+        /** The Prometheus rules as a Kubernetes {@code PrometheusRule} (kube-prometheus-stack, the Prometheus Operator). */
+        PROMETHEUS_RULE
     }
+
+    /** A template under alerting/templates, where its rendering goes (relative to the repository), and in which form. */
+    public record Output(String template, String target, Form form) {
+        Output(String template, String target) {
+            this(template, target, Form.AS_RENDERED);
+        }
+    }
+
+    /** The rules for any pipeline: the file a user loads. */
+    public static final String STREAMWATCH_RULES = "docker/prometheus/rules/streamwatch.yml";
 
     public static final List<Output> OUTPUTS = List.of(
             new Output("prometheus.yml", "docker/prometheus/prometheus.yml"),
-            new Output("rules.yml", "docker/prometheus/rules/streamwatch.yml"),
+            new Output("rules-streamwatch.yml", STREAMWATCH_RULES),
+            new Output("rules-visits.yml", "docker/prometheus/rules/visits.yml"),
+            new Output("rules-companions.yml", "docker/prometheus/rules/companions.yml"),
+            new Output("rules-streamwatch.yml", "kubernetes/streamwatch-prometheusrule.yaml", Form.PROMETHEUS_RULE),
             new Output("alertmanager.yml", "docker/alertmanager/alertmanager.yml"),
             new Output("alertmanager-webhook-only.yml", "docker/alertmanager/alertmanager-webhook-only.yml"),
-            new Output("grafana-rules.yml", "grafana-provisioning/alerting/rules.yml"),
+            new Output("rules-streamwatch.yml", "grafana-provisioning/alerting/rules.yml", Form.GRAFANA_RULES),
+            new Output("rules-visits.yml", "grafana-provisioning/alerting/rules-visits.yml", Form.GRAFANA_RULES),
+            new Output("rules-companions.yml", "grafana-provisioning/alerting/rules-companions.yml", Form.GRAFANA_RULES),
             new Output("grafana-dashboard.json", "grafana-provisioning/dashboards/streamwatch.json"));
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z_]+)}");
 
@@ -78,11 +99,30 @@ public final class AlertingConfig {
     }
 
     public String render(Output output) {
+        String rendered;
         try {
-            return render(Files.readString(repository.resolve("alerting/templates").resolve(output.template())));
+            rendered = render(Files.readString(repository.resolve("alerting/templates").resolve(output.template())));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        return switch (output.form()) {
+            case AS_RENDERED -> rendered;
+            case GRAFANA_RULES -> GrafanaRules.of(rendered, value("grafana_datasource_uid"), value("grafana_evaluation_interval"),
+                    "alerting/templates/" + output.template());
+            case PROMETHEUS_RULE -> prometheusRule(rendered, output.template());
+        };
+    }
+
+    /** The rules file under a PrometheusRule's spec (its comments kept), labelled for kube-prometheus-stack's rule selector. */
+    private String prometheusRule(String rules, String template) {
+        StringBuilder resource = new StringBuilder("# Rendered from alerting/templates/" + template
+                + " with alerting/*.properties: edit those, then scripts/render-alerting.\n"
+                + "# The rules for any pipeline as a Prometheus Operator resource: kubectl apply -f this file (set the release label\n"
+                + "# to what your Prometheus' ruleSelector matches; kube-prometheus-stack's default is its release name).\n"
+                + "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: streamwatch\n  labels:\n"
+                + "    release: " + value("prometheus_rule_release") + "\nspec:\n");
+        rules.lines().filter(line -> !line.startsWith("#")).forEach(line -> resource.append(line.isEmpty() ? "" : "  " + line).append('\n'));
+        return resource.toString();
     }
 
     String render(String template) {

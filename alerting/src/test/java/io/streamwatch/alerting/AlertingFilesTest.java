@@ -24,6 +24,9 @@ import org.yaml.snakeyaml.Yaml;
 class AlertingFilesTest {
     static final Path REPO = AlertingConfig.repository();
     static final String DATASOURCE_UID = "streamwatch-prometheus";
+    static final List<String> RULE_FILES = List.of("streamwatch.yml", "visits.yml", "companions.yml");
+    static final List<String> GRAFANA_RULE_FILES = List.of("grafana-provisioning/alerting/rules.yml",
+            "grafana-provisioning/alerting/rules-visits.yml", "grafana-provisioning/alerting/rules-companions.yml");
 
     @TempDir
     Path dir;
@@ -44,17 +47,63 @@ class AlertingFilesTest {
             AlertingConfig.profile(REPO, profile).with(Map.of("rules_dir", root.resolve("docker/prometheus/rules").toString())).renderInto(root);
             Commands.Result config = Commands.run(root, "promtool", "check", "config", "docker/prometheus/prometheus.yml");
             assertEquals(0, config.exitCode(), config.output());
-            assertTrue(config.output().contains("SUCCESS: 19 rules found"), "the config loads the rules: " + config.output());
+            for (String rules : List.of("16 rules found", "3 rules found", "5 rules found")) {
+                assertTrue(config.output().contains("SUCCESS: " + rules), "the config loads the three rule files: " + config.output());
+            }
         }
     }
 
     @Test
     void promtoolRuleTestsPassFiringPendingResolvingAndTheOffByOneTrap() {
-        Commands.Result rules = Commands.run(REPO, "promtool", "check", "rules", "docker/prometheus/rules/streamwatch.yml");
-        assertEquals(0, rules.exitCode(), rules.output());
-        Commands.Result tests = Commands.run(REPO, "promtool", "test", "rules", "docker/prometheus/tests/streamwatch-test.yml");
-        assertEquals(0, tests.exitCode(), tests.output());
-        assertTrue(tests.output().contains("SUCCESS"), tests.output());
+        for (String file : RULE_FILES) {
+            Commands.Result rules = Commands.run(REPO, "promtool", "check", "rules", "docker/prometheus/rules/" + file);
+            assertEquals(0, rules.exitCode(), rules.output());
+            String test = "docker/prometheus/tests/" + file.replace(".yml", "-test.yml");
+            Commands.Result tests = Commands.run(REPO, "promtool", "test", "rules", test);
+            assertEquals(0, tests.exitCode(), tests.output());
+            assertTrue(tests.output().contains("SUCCESS"), tests.output());
+        }
+    }
+
+    /** Every rule of the generic group has a promtool case, and a runbook entry in docs/runbook.md. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyGenericRuleHasAPromtoolCaseAndARunbookEntry() throws IOException {
+        String tests = Files.readString(REPO.resolve("docker/prometheus/tests/streamwatch-test.yml"));
+        String runbook = Files.readString(REPO.resolve("docs/runbook.md"));
+        List<Map<String, Object>> groups = (List<Map<String, Object>>) yaml(AlertingConfig.STREAMWATCH_RULES).get("groups");
+        assertEquals(List.of("streamwatch"), groups.stream().map(g -> g.get("name")).toList(), "one group, streamwatch");
+        for (Map<String, Object> rule : (List<Map<String, Object>>) groups.get(0).get("rules")) {
+            String alert = (String) rule.get("alert");
+            assertTrue(alert.startsWith("Streamwatch") || alert.startsWith("Pushgateway"), "a neutral name: " + alert);
+            assertTrue(tests.contains("alertname: " + alert + "\n"), alert + " has no promtool case");
+            assertTrue(runbook.contains("## " + alert + "\n"), alert + " has no runbook entry");
+        }
+    }
+
+    /** The PrometheusRule holds exactly the generic group, which promtool accepts once taken out of the resource. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void thePrometheusRuleResourceHoldsTheGenericGroup() throws IOException {
+        Map<String, Object> resource = yaml("kubernetes/streamwatch-prometheusrule.yaml");
+        assertEquals("monitoring.coreos.com/v1", resource.get("apiVersion"));
+        assertEquals("PrometheusRule", resource.get("kind"));
+        Map<String, Object> spec = (Map<String, Object>) resource.get("spec");
+        assertEquals(yaml(AlertingConfig.STREAMWATCH_RULES).get("groups"), spec.get("groups"));
+        Path extracted = dir.resolve("from-prometheusrule.yml");
+        Files.writeString(extracted, new Yaml().dump(spec));
+        Commands.Result check = Commands.run(REPO, "promtool", "check", "rules", extracted.toString());
+        assertEquals(0, check.exitCode(), check.output());
+    }
+
+    /** PushgatewayDown watches the scrape job the properties name (a stack whose job is called otherwise). */
+    @Test
+    void pushgatewayDownWatchesTheScrapeJobThePropertiesName() {
+        AlertingConfig config = AlertingConfig.profile(REPO, "default").with(Map.of("pushgateway_scrape_job", "kube-pushgateway"));
+        String rules = config.render(AlertingConfig.OUTPUTS.get(1));
+        String prometheus = config.render(AlertingConfig.OUTPUTS.get(0));
+        assertTrue(rules.contains("up{job=\"kube-pushgateway\"} == 0 or absent(up{job=\"kube-pushgateway\"})"), rules);
+        assertTrue(prometheus.contains("job_name: kube-pushgateway"), prometheus);
     }
 
     @Test
@@ -93,7 +142,9 @@ class AlertingFilesTest {
     void everyAnnotationIsATemplateGrafanaAndPrometheusCanRender() throws IOException {
         Pattern action = Pattern.compile("\\{\\{(.*?)}}");
         Pattern allowed = Pattern.compile("\\s*\\$(labels\\.[a-z_]+|values\\.([A-Z])|value)\\s*");
-        for (String file : List.of("grafana-provisioning/alerting/rules.yml", "docker/prometheus/rules/streamwatch.yml")) {
+        List<String> files = new java.util.ArrayList<>(GRAFANA_RULE_FILES);
+        RULE_FILES.forEach(file -> files.add("docker/prometheus/rules/" + file));
+        for (String file : files) {
             for (Map<String, Object> group : (List<Map<String, Object>>) yaml(file).get("groups")) {
                 for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
                     Set<String> refIds = rule.containsKey("data") ? ((List<Map<String, Object>>) rule.get("data")).stream()
@@ -145,11 +196,13 @@ class AlertingFilesTest {
         assertEquals(DATASOURCE_UID, datasource.get("uid"));
         assertEquals("prometheus", datasource.get("type"));
 
-        Map<String, Object> rules = yaml("grafana-provisioning/alerting/rules.yml");
-        assertEquals(1, rules.get("apiVersion"));
         Set<String> uids = new HashSet<>();
         Set<String> titles = new HashSet<>();
-        for (Map<String, Object> group : (List<Map<String, Object>>) rules.get("groups")) {
+        Map<String, String> grafanaExprs = new java.util.HashMap<>();
+        for (String file : GRAFANA_RULE_FILES) {
+          Map<String, Object> rules = yaml(file);
+          assertEquals(1, rules.get("apiVersion"));
+          for (Map<String, Object> group : (List<Map<String, Object>>) rules.get("groups")) {
             for (String field : List.of("orgId", "name", "folder", "interval")) {
                 assertNotNull(group.get(field), "group field " + field);
             }
@@ -171,12 +224,22 @@ class AlertingFilesTest {
                         assertTrue(refIds.contains(model.get("expression")), rule.get("uid") + ": expression refers to a query");
                     } else {
                         assertFalse(((String) model.get("expr")).isBlank());
+                        grafanaExprs.put((String) rule.get("title"), (String) model.get("expr"));
                     }
                 }
             }
+          }
         }
         assertTrue(titles.containsAll(List.of("Visits consumer lag", "SLA miss visits synchronizer")), "the originals' rules: " + titles);
-        assertEquals(19, uids.size());
+        assertEquals(24, uids.size());
+        for (String file : RULE_FILES) {
+            for (Map<String, Object> group : (List<Map<String, Object>>) yaml("docker/prometheus/rules/" + file).get("groups")) {
+                for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
+                    String title = GrafanaRules.title((String) rule.get("alert"));
+                    assertEquals(((String) rule.get("expr")).replaceAll("\\s+", " ").trim(), grafanaExprs.get(title), "Grafana's " + title);
+                }
+            }
+        }
 
         Map<String, Object> contactPoints = yaml("grafana-provisioning/alerting/contact-points.yml");
         List<Map<String, Object>> points = (List<Map<String, Object>>) contactPoints.get("contactPoints");

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class AlertsEndToEndTest {
     static final String LAG = "VisitsConsumerLag";
     static final String SLA = "SlaMissVisitsSynchronizer";
-    static final String STALL = "VisitsSynchronizerStalled";
+    static final String STALL = "StreamwatchBatchStalled";
 
     @TempDir
     static Path dir;

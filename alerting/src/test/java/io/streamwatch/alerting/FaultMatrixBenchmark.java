@@ -189,7 +189,7 @@ class FaultMatrixBenchmark {
     }
 
     private void aQueryThatFails() throws Exception {
-        Fault fault = new Fault("a query that fails", "StreamingQueryDown");
+        Fault fault = new Fault("a query that fails", "StreamwatchQueryDown");
         for (int i = 0; i < RUNS; i++) {
             String topic = "fail_" + i;
             String name = "fail-" + i;
@@ -208,7 +208,7 @@ class FaultMatrixBenchmark {
 
     /** Visits arrive at 40/s, the synchronizer takes at most 10 a second: the backlog grows until the producer stops. */
     private void aBacklogGrowingFasterThanItDrains() throws Exception {
-        Fault fault = new Fault("Kafka backlog growing faster than it drains", "QueryFallingBehind");
+        Fault fault = new Fault("Kafka backlog growing faster than it drains", "StreamwatchFallingBehind");
         ExecutorService producer = Executors.newSingleThreadExecutor();
         try {
             for (int i = 0; i < RUNS; i++) {
@@ -234,7 +234,7 @@ class FaultMatrixBenchmark {
 
     /** A watermark query (10 s) over a Delta table; each run appends one event on time, then one a minute late. */
     private void lateData() throws Exception {
-        Fault fault = new Fault("late data dropped by a watermark", "LateRowsDropped");
+        Fault fault = new Fault("late data dropped by a watermark", "StreamwatchLateRows");
         org.apache.spark.sql.SparkSession spark = pipelines.spark();
         String table = dir.resolve("events").toString();
         org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()

@@ -1,7 +1,6 @@
 package io.streamwatch.alerting;
 
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamwatch.listeners.MetricSample;
@@ -13,7 +12,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,39 +22,32 @@ import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * Each Grafana rule's PromQL (its query A) and threshold (its condition C), taken from the provisioning file
- * (the fast profile's rendering: the same queries, smaller thresholds),
- * run by a real Prometheus over values pushed to a real Pushgateway as the jobs push them.
+ * Each rule's PromQL (the Grafana copy's query A, the same expression as the Prometheus rule's, taken from the fast
+ * profile's rendering), run by a real Prometheus over values pushed to a real Pushgateway as the listeners push them:
+ * the series it returns are the ones that violate (Prometheus labels them as the Pushgateway exposes them, instance
+ * and all).
  */
 class RulePromqlTest {
     @TempDir
     static Path dir;
     static LocalAlertingStack stack;
     static PushgatewayPublisher publisher;
-    static Map<String, Rule> rules;
-
-    /** A Grafana rule's query and threshold. */
-    record Rule(String expr, String operator, double threshold) {
-        boolean alerting(double value) {
-            return operator.equals("gt") ? value > threshold : value < threshold;
-        }
-    }
+    /** uid -> the rule's PromQL. */
+    static Map<String, String> rules;
 
     @BeforeAll
     @SuppressWarnings("unchecked")
     static void start() throws Exception {
         stack = new LocalAlertingStack(dir);
         publisher = new PushgatewayPublisher(stack.pushgateway.address());
-        Map<String, Object> file = new Yaml().load(Files.readString(dir.resolve("config/grafana-provisioning/alerting/rules.yml")));
         rules = new LinkedHashMap<>();
-        for (Map<String, Object> group : (List<Map<String, Object>>) file.get("groups")) {
-            for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
-                List<Map<String, Object>> data = (List<Map<String, Object>>) rule.get("data");
-                Map<String, Object> query = (Map<String, Object>) data.get(0).get("model");
-                Map<String, Object> condition = (Map<String, Object>) data.get(2).get("model");
-                Map<String, Object> evaluator = (Map<String, Object>) ((List<Map<String, Object>>) condition.get("conditions")).get(0).get("evaluator");
-                rules.put((String) rule.get("uid"), new Rule((String) query.get("expr"), (String) evaluator.get("type"),
-                        ((Number) ((List<?>) evaluator.get("params")).get(0)).doubleValue()));
+        for (String file : List.of("rules.yml", "rules-visits.yml", "rules-companions.yml")) {
+            Map<String, Object> provisioning = new Yaml().load(Files.readString(dir.resolve("config/grafana-provisioning/alerting/" + file)));
+            for (Map<String, Object> group : (List<Map<String, Object>>) provisioning.get("groups")) {
+                for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
+                    List<Map<String, Object>> data = (List<Map<String, Object>>) rule.get("data");
+                    rules.put((String) rule.get("uid"), (String) ((Map<String, Object>) data.get(0).get("model")).get("expr"));
+                }
             }
         }
     }
@@ -69,83 +63,113 @@ class RulePromqlTest {
         assertTrue(publisher.flush(Duration.ofSeconds(10)));
     }
 
-    /** Waits until Prometheus has scraped the pushed state: the rule's query returns {@code expected}. */
-    private static void assertRule(String uid, double expected, boolean alerting) {
-        Rule rule = rules.get(uid);
-        Optional<Double> value = await().atMost(Duration.ofSeconds(15))
-                .until(() -> stack.prometheus.value(rule.expr()), v -> v.isPresent() && v.get() == expected);
-        assertEquals(alerting, rule.alerting(value.orElseThrow()), uid + " at " + value);
-    }
-
-    @Test
-    void lagAndNoLag() {
-        Map<String, String> table = Map.of("table", "file:/data/visits");
-        PushGroup writer = new PushGroup("visits_writer", table);
-        PushGroup reader = new PushGroup("visits_reader", Map.of("query", "visits_consumer"));
-        push(writer, new MetricSample("visits_writer_version", "w", Map.of(), 6));
-        push(reader, new MetricSample("visits_reader_version", "r", table, 3), new MetricSample("visits_reader_lag_seconds", "s", table, 500));
-        assertRule("visits-consumer-lag", 3, true);
-        assertRule("visits-consumer-lag-seconds", 500, true);
-
-        push(reader, new MetricSample("visits_reader_version", "r", table, 6), new MetricSample("visits_reader_lag_seconds", "s", table, 0));
-        assertRule("visits-consumer-lag", 0, false);
-        assertRule("visits-consumer-lag-seconds", 0, false);
-    }
-
-    @Test
-    void slaAndNoSlaStallAndDown() {
-        PushGroup query = new PushGroup("visits_to_delta_synchronizer", Map.of("query", "visits_to_delta_synchronizer"));
-        push(query, MetricSample.of("visits_sync_duration", "d", 4_500), MetricSample.of("streamwatch_query_running_batch_seconds", "r", 20),
-                MetricSample.of("streamwatch_query_up", "u", 1));
-        assertRule("sla-miss-visits-synchronizer", 4_500, true);
-        assertRule("visits-synchronizer-stalled", 20, true);
-        assertRule("streaming-query-down", 1, false);
-        double sinceLastPush = await().atMost(Duration.ofSeconds(15)).until(
-                () -> stack.prometheus.value(rules.get("streamwatch-metrics-stale").expr()), Optional::isPresent).orElseThrow();
-        assertTrue(sinceLastPush >= 0 && sinceLastPush < Double.parseDouble(stack.config.value("stale_seconds")), "a fresh push is not stale: " + sinceLastPush);
-
-        push(query, MetricSample.of("visits_sync_duration", "d", 400), MetricSample.of("streamwatch_query_running_batch_seconds", "r", 0),
-                MetricSample.of("streamwatch_query_up", "u", 0));
-        assertRule("sla-miss-visits-synchronizer", 400, false);
-        assertRule("visits-synchronizer-stalled", 0, false);
-        assertRule("streaming-query-down", 0, true);
-    }
-
-    /** A redeploy's cold first batch: no SLA miss; a stall only past first_batch_seconds (20 s in the fast profile). */
-    @Test
-    void aRunsFirstBatchIsHeldToItsOwnBound() {
-        PushGroup query = new PushGroup("streamwatch", Map.of("query", "redeployed", "query_id", "c3"));
-        double firstBatchSeconds = Double.parseDouble(stack.config.value("first_batch_seconds"));
+    /** Waits until Prometheus has scraped the pushed state: the rule's violators among {@code queries} are {@code expected}. */
+    private static void assertViolators(String uid, Set<String> queries, Set<String> expected) {
+        String expr = rules.get(uid);
         try {
-            push(query, MetricSample.of("streamwatch_batch_duration_seconds", "d", 8), MetricSample.of("streamwatch_batch_first_of_run", "f", 1),
-                    MetricSample.of("streamwatch_query_running_batch_seconds", "r", firstBatchSeconds - 5),
-                    MetricSample.of("streamwatch_query_warming_up", "w", 1));
-            await().atMost(Duration.ofSeconds(15)).until(() -> redeployed("streamwatch_query_warming_up"), warming -> warming.equals(Optional.of(1.0)));
-            assertEquals(Optional.empty(), redeployed(rules.get("sla-miss-visits-synchronizer").expr()), "a cold first batch is no SLA miss");
-            assertEquals(Optional.empty(), redeployed(rules.get("visits-synchronizer-stalled").expr()), "a first batch within its bound");
-
-            push(query, MetricSample.of("streamwatch_batch_duration_seconds", "d", 8), MetricSample.of("streamwatch_batch_first_of_run", "f", 1),
-                    MetricSample.of("streamwatch_query_running_batch_seconds", "r", firstBatchSeconds + 5),
-                    MetricSample.of("streamwatch_query_warming_up", "w", 1));
-            Rule stall = rules.get("visits-synchronizer-stalled");
-            assertTrue(stall.alerting(await().atMost(Duration.ofSeconds(15)).until(() -> redeployed(stall.expr()), Optional::isPresent).get()),
-                    "a first batch past its bound is a stall");
-
-            push(query, MetricSample.of("streamwatch_batch_duration_seconds", "d", 8), MetricSample.of("streamwatch_batch_first_of_run", "f", 0),
-                    MetricSample.of("streamwatch_query_running_batch_seconds", "r", 0), MetricSample.of("streamwatch_query_warming_up", "w", 0));
-            Rule sla = rules.get("sla-miss-visits-synchronizer");
-            assertTrue(sla.alerting(await().atMost(Duration.ofSeconds(15)).until(() -> redeployed(sla.expr()), Optional::isPresent).get()),
-                    "the next batch of 8 s misses the SLA");
-        } finally {
-            publisher.remove(query);
-            assertTrue(publisher.flush(Duration.ofSeconds(10)));
-            await().atMost(Duration.ofSeconds(15)).until(() -> redeployed("streamwatch_query_warming_up").isEmpty());
+            await().atMost(Duration.ofSeconds(15)).until(() -> violators(expr, queries), expected::equals);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError(uid + ": expected " + expected + ", got " + violators(expr, queries) + " from " + expr, e);
         }
     }
 
-    /** The value of the query's series of the {@code redeployed} query (the other tests' series are not this test's). */
-    private static Optional<Double> redeployed(String promql) {
-        return stack.prometheus.query(promql).stream().filter(series -> series.path("metric").path("query").asText().equals("redeployed"))
-                .map(series -> Double.parseDouble(series.path("value").get(1).asText())).findFirst();
+    private static Set<String> violators(String promql, Set<String> queries) {
+        return stack.prometheus.query(promql).stream().map(series -> series.path("metric").path("query").asText())
+                .filter(queries::contains).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static MetricSample sample(String name, double value) {
+        return MetricSample.of(name, name, value);
+    }
+
+    @Test
+    void visitsLagAndNoLag() {
+        Map<String, String> table = Map.of("table", "file:/data/visits");
+        PushGroup writer = new PushGroup("visits_writer", table);
+        PushGroup reader = new PushGroup("visits_reader", Map.of("query", "visits_consumer"));
+        Set<String> consumer = Set.of("visits_consumer");
+        push(writer, new MetricSample("visits_writer_version", "w", Map.of(), 6));
+        push(reader, new MetricSample("visits_reader_version", "r", table, 3), new MetricSample("visits_reader_lag_seconds", "s", table, 500));
+        assertViolators("visits-consumer-lag", consumer, consumer);
+        assertViolators("visits-consumer-lag-seconds", consumer, consumer);
+
+        push(reader, new MetricSample("visits_reader_version", "r", table, 6), new MetricSample("visits_reader_lag_seconds", "s", table, 0));
+        assertViolators("visits-consumer-lag", consumer, Set.of());
+        assertViolators("visits-consumer-lag-seconds", consumer, Set.of());
+    }
+
+    /** Two queries with the same 5 s batches and SLAs of 2 s and 30 s: one violates; one that pushes no SLA: the default (3 s). */
+    @Test
+    void eachQueryIsHeldToItsOwnSlaOrTheDefault() {
+        Set<String> queries = Set.of("tight", "loose", "unbounded");
+        push(new PushGroup("streamwatch", Map.of("query", "tight", "query_id", "t1")), sample("streamwatch_batch_duration_seconds", 5),
+                sample("streamwatch_batch_first_of_run", 0), sample("streamwatch_query_sla_seconds", 2));
+        push(new PushGroup("streamwatch", Map.of("query", "loose", "query_id", "l1")), sample("streamwatch_batch_duration_seconds", 5),
+                sample("streamwatch_batch_first_of_run", 0), sample("streamwatch_query_sla_seconds", 30));
+        push(new PushGroup("etl", Map.of("query", "unbounded", "query_id", "u1")), sample("streamwatch_batch_duration_seconds", 5),
+                sample("streamwatch_batch_first_of_run", 0));
+        assertViolators("streamwatch-sla-miss", queries, Set.of("tight", "unbounded"));
+    }
+
+    @Test
+    void lagInSecondsAgainstEachQuerysBound() {
+        Set<String> queries = Set.of("kafka_tight", "kafka_loose", "delta_default");
+        push(new PushGroup("streamwatch", Map.of("query", "kafka_tight", "query_id", "k1")), sample("streamwatch_query_max_lag_seconds", 30),
+                new MetricSample("streamwatch_kafka_lag_seconds", "s", Map.of("topic", "orders", "partition", "0"), 45),
+                new MetricSample("streamwatch_kafka_lag_seconds", "s", Map.of("topic", "orders", "partition", "1"), 5));
+        push(new PushGroup("streamwatch", Map.of("query", "kafka_loose", "query_id", "k2")), sample("streamwatch_query_max_lag_seconds", 600),
+                new MetricSample("streamwatch_kafka_lag_seconds", "s", Map.of("topic", "orders", "partition", "0"), 45));
+        push(new PushGroup("streamwatch", Map.of("query", "delta_default", "query_id", "d1")),
+                new MetricSample("streamwatch_delta_reader_lag_seconds", "s", Map.of("table", "s3a://b/t"), 90));
+        assertViolators("streamwatch-kafka-lag", queries, Set.of("kafka_tight"));
+        assertViolators("streamwatch-delta-lag", queries, Set.of("delta_default"));
+    }
+
+    @Test
+    void stallDownAndFresh() {
+        Set<String> query = Set.of("synchronizer");
+        PushGroup group = new PushGroup("visits_to_delta_synchronizer", Map.of("query", "synchronizer"));
+        push(group, sample("visits_sync_duration", 4_500), sample("streamwatch_query_running_batch_seconds", 20),
+                sample("streamwatch_query_warming_up", 0), sample("streamwatch_query_up", 1));
+        assertViolators("sla-miss-visits-synchronizer", query, query);
+        assertViolators("streamwatch-batch-stalled", query, query);
+        assertViolators("streamwatch-query-down", query, Set.of());
+        assertViolators("streamwatch-metrics-stale", query, Set.of());
+
+        push(group, sample("visits_sync_duration", 400), sample("streamwatch_query_running_batch_seconds", 0),
+                sample("streamwatch_query_warming_up", 0), sample("streamwatch_query_up", 0));
+        assertViolators("sla-miss-visits-synchronizer", query, Set.of());
+        assertViolators("streamwatch-batch-stalled", query, Set.of());
+        assertViolators("streamwatch-query-down", query, query);
+    }
+
+    /** A redeploy's cold first batch: no SLA miss; a stall only past its first-batch bound (20 s in the fast profile). */
+    @Test
+    void aRunsFirstBatchIsHeldToItsOwnBound() {
+        Set<String> query = Set.of("redeployed");
+        PushGroup group = new PushGroup("streamwatch", Map.of("query", "redeployed", "query_id", "c3"));
+        double firstBatchSeconds = Double.parseDouble(stack.config.value("first_batch_seconds"));
+        try {
+            push(group, sample("streamwatch_batch_duration_seconds", 8), sample("streamwatch_batch_first_of_run", 1),
+                    sample("streamwatch_query_running_batch_seconds", firstBatchSeconds - 5), sample("streamwatch_query_warming_up", 1));
+            await().atMost(Duration.ofSeconds(15)).until(() -> violators("streamwatch_query_warming_up == 1", query), query::equals);
+            assertViolators("streamwatch-sla-miss", query, Set.of());
+            assertViolators("streamwatch-batch-stalled", query, Set.of());
+            assertViolators("streamwatch-first-batch-stalled", query, Set.of());
+
+            push(group, sample("streamwatch_batch_duration_seconds", 8), sample("streamwatch_batch_first_of_run", 1),
+                    sample("streamwatch_query_running_batch_seconds", firstBatchSeconds + 5), sample("streamwatch_query_warming_up", 1));
+            assertViolators("streamwatch-first-batch-stalled", query, query);
+            assertViolators("streamwatch-batch-stalled", query, Set.of());
+
+            push(group, sample("streamwatch_batch_duration_seconds", 8), sample("streamwatch_batch_first_of_run", 0),
+                    sample("streamwatch_query_running_batch_seconds", 0), sample("streamwatch_query_warming_up", 0));
+            assertViolators("streamwatch-sla-miss", query, query);
+            assertViolators("streamwatch-first-batch-stalled", query, Set.of());
+        } finally {
+            publisher.remove(group);
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            await().atMost(Duration.ofSeconds(15)).until(() -> violators("streamwatch_query_warming_up", query).isEmpty());
+        }
     }
 }

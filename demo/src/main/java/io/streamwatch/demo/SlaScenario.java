@@ -84,7 +84,7 @@ final class SlaScenario {
                 long batches = Arrays.stream(query.recentProgress()).filter(p -> p.numInputRows() > 0).count();
                 PrometheusText metrics = pushgateway.metrics();
                 String line = describe(metrics) + " | alerts: SLA miss " + shortState("SlaMissVisitsSynchronizer", runStart)
-                        + ", stall " + shortState("VisitsSynchronizerStalled", runStart);
+                        + ", stall " + shortState("StreamwatchBatchStalled", runStart);
                 if (!line.equals(lastLine)) {
                     System.out.println("   " + line);
                     lastLine = line;
