@@ -166,6 +166,19 @@ class RuntimeMatrixTest {
         }
     }
 
+    /** The Pushgateway prune tool runs from the -all jar alone (no Spark, no Jackson, no SLF4J), as the runbook calls it. */
+    @Test
+    void thePruneToolRunsFromTheListenerJarAlone() throws IOException {
+        Path work = Files.createDirectories(dir.resolve("prune"));
+        for (String scala : List.of("2.12", "2.13")) {
+            try (ChildJvm prune = ChildJvm.start(listenersJar(scala).toString(), "io.streamwatch.listeners.PushgatewayPrune", Map.of(),
+                    work.resolve("prune-" + scala + ".log"), "--pushgateway", pushgateway.address(), "--older-than", "1h", "--dry-run")) {
+                assertEquals(0, prune.awaitExit(Duration.ofMinutes(1)), prune::log);
+                assertTrue(prune.log().contains("would delete 0 group(s)"), prune::log);
+            }
+        }
+    }
+
     private static ChildJvm start(Path classes, String runtimeClassPath, Path listenersJar, Path work, Map<String, String> settings,
             String... sources) {
         List<String> options = new ArrayList<>(ChildJvm.sparkJavaOptions());

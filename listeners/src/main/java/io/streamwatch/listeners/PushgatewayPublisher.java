@@ -23,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pushes metrics to a Prometheus Pushgateway without ever blocking its caller.
+ * Pushes metrics to a Prometheus Pushgateway (or hands them to the driver's {@link ScrapeEndpoint}) without ever
+ * blocking its caller.
  *
  * <p>A group (job plus grouping labels) is made of parts, one per publisher of it (the listeners of one
  * query share their query's group). {@link #publish} only records the newest snapshot of a part (older,
@@ -59,9 +60,16 @@ public final class PushgatewayPublisher implements AutoCloseable {
         }
     }
 
+    /** Where whole groups go: the Pushgateway (PUT and DELETE), or the driver's scrape endpoint. */
+    interface Delivery {
+        void put(PushGroup group, List<MetricSample> samples) throws IOException;
+
+        void delete(PushGroup group) throws IOException;
+    }
+
     private final PushTarget target;
     private final String printableAddress;
-    private final PushGateway pushGateway;
+    private final Delivery delivery;
     private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
     private final java.util.Set<java.util.function.BiConsumer<PushGroup, Collection<MetricSample>>> forwarders =
             new java.util.concurrent.CopyOnWriteArraySet<>();
@@ -91,10 +99,19 @@ public final class PushgatewayPublisher implements AutoCloseable {
     }
 
     public PushgatewayPublisher(PushTarget target) {
+        this(target, target.toString(), pushingTo(newPushGateway(target)));
+    }
+
+    /** A publisher whose groups go to the driver's scrape endpoint instead of a Pushgateway. */
+    PushgatewayPublisher(ScrapeEndpoint endpoint) {
+        this(null, endpoint.toString(), endpoint);
+    }
+
+    private PushgatewayPublisher(PushTarget target, String printableAddress, Delivery delivery) {
         this.target = target;
-        this.printableAddress = target.toString();
-        this.pushGateway = newPushGateway(target);
-        this.sender = new Thread(this::sendLoop, "streamwatch-pushgateway-sender");
+        this.printableAddress = printableAddress;
+        this.delivery = delivery;
+        this.sender = new Thread(this::sendLoop, target == null ? "streamwatch-endpoint-sender" : "streamwatch-pushgateway-sender");
         sender.setDaemon(true);
         sender.start();
     }
@@ -325,14 +342,14 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private void pushWhole(PushGroup group, Map<String, Collection<MetricSample>> parts) throws IOException {
         if (parts.isEmpty()) {
             if (pushed.containsKey(group)) {
-                pushGateway.delete(group.job(), group.labels());
+                delivery.delete(group);
                 pushed.remove(group);
             }
             return;
         }
         List<MetricSample> samples = new ArrayList<>();
         parts.values().forEach(samples::addAll);
-        pushGateway.push(registryOf(samples), group.job(), group.labels());
+        delivery.put(group, samples);
         pushed.put(group, parts);
     }
 
@@ -380,7 +397,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
     }
 
     /** The samples as gauges; one metric's samples must share their label names (else IllegalArgumentException). */
-    private static CollectorRegistry registryOf(Collection<MetricSample> samples) {
+    static CollectorRegistry registryOf(Collection<MetricSample> samples) {
         CollectorRegistry registry = new CollectorRegistry();
         Map<String, Gauge> gauges = new LinkedHashMap<>();
         Map<String, List<String>> labelNamesOf = new HashMap<>();
@@ -395,6 +412,20 @@ public final class PushgatewayPublisher implements AutoCloseable {
             gauge.labels(labelNames.stream().map(sample.labels()::get).toArray(String[]::new)).set(sample.value());
         }
         return registry;
+    }
+
+    private static Delivery pushingTo(PushGateway pushGateway) {
+        return new Delivery() {
+            @Override
+            public void put(PushGroup group, List<MetricSample> samples) throws IOException {
+                pushGateway.push(registryOf(samples), group.job(), group.labels());
+            }
+
+            @Override
+            public void delete(PushGroup group) throws IOException {
+                pushGateway.delete(group.job(), group.labels());
+            }
+        };
     }
 
     private static PushGateway newPushGateway(PushTarget target) {
@@ -417,6 +448,8 @@ public final class PushgatewayPublisher implements AutoCloseable {
     public void close() {
         closed = true;
         sender.interrupt();
-        SHARED.remove(target, this);
+        if (target != null) {
+            SHARED.remove(target, this);
+        }
     }
 }

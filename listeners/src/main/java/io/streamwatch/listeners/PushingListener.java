@@ -2,6 +2,7 @@ package io.streamwatch.listeners;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -17,8 +18,8 @@ import scala.runtime.AbstractFunction0;
 import scala.runtime.BoxedUnit;
 
 /**
- * The common ground of streamwatch's listeners: the settings, a shared non-blocking publisher, one
- * Pushgateway group per query in which each listener owns its metrics, and callbacks that never throw.
+ * The common ground of streamwatch's listeners: the settings, shared non-blocking publishers (to the Pushgateway, and
+ * to the driver's scrape endpoint where {@code spark.streamwatch.prometheus.port} is set), one group per query in which each listener owns its metrics, and callbacks that never throw.
  *
  * <p>A query's group is {@code job}, {@code query} (its name, or its id when it has none) and {@code query_id}
  * (the id Spark keeps in the checkpoint): two JVMs running queries of one name on different checkpoints never
@@ -39,12 +40,14 @@ public abstract class PushingListener extends StreamingQueryListener {
     private static final Set<PushingListener> LIVE = java.util.Collections.synchronizedSet(
             java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
     private static final Object EXIT_HOOK = new Object();
+    private static final Set<java.net.InetSocketAddress> ENDPOINT_WARNINGS = ConcurrentHashMap.newKeySet();
     private static volatile boolean exitHookInstalled;
 
     private final String job;
     private final MetricNaming naming;
     private final Duration heartbeatInterval;
-    private final Optional<PushgatewayPublisher> publisher;
+    /** Every publisher: the Pushgateway's and the driver's scrape endpoint's, as set. */
+    private final List<PushgatewayPublisher> publishers;
     private final Set<String> reportedFailures = ConcurrentHashMap.newKeySet();
     /** The running queries this listener has seen start, and their groups. */
     private final Map<UUID, PushGroup> running = new ConcurrentHashMap<>();
@@ -53,10 +56,11 @@ public abstract class PushingListener extends StreamingQueryListener {
         this.naming = settings.naming();
         this.job = settings.jobOr(defaultJob);
         this.heartbeatInterval = settings.heartbeatInterval();
-        this.publisher = publisherOf(settings);
+        Optional<PushgatewayPublisher> publisher = publisherOf(settings);
+        this.publishers = publishers(publisher, settings);
         publisher.ifPresent(p -> flushOnExit(p, settings.flushTimeout()));
-        settings.metricsTopic().ifPresent(topic -> publisher.ifPresent(p -> p.addForwarder(MetricsTopicBridge.shared(topic))));
-        if (publisher.isPresent() && removedWhenStopped()) {
+        settings.metricsTopic().ifPresent(topic -> publishers.stream().findFirst().ifPresent(p -> p.addForwarder(MetricsTopicBridge.shared(topic))));
+        if (!publishers.isEmpty() && removedWhenStopped()) {
             LIVE.add(this);
             installExitHook();
         }
@@ -64,8 +68,10 @@ public abstract class PushingListener extends StreamingQueryListener {
 
     private Optional<PushgatewayPublisher> publisherOf(StreamwatchSettings settings) {
         if (settings.pushgateway().isEmpty()) {
-            LOG.warn("{}: {} is not set or not valid; this listener pushes nothing", getClass().getSimpleName(),
-                    StreamwatchSettings.PUSHGATEWAY_ADDRESS);
+            if (settings.scrapeEndpoint().isEmpty()) {
+                LOG.warn("{}: neither {} nor {} is set and valid; this listener publishes nothing", getClass().getSimpleName(),
+                        StreamwatchSettings.PUSHGATEWAY_ADDRESS, StreamwatchSettings.PROMETHEUS_PORT);
+            }
             return Optional.empty();
         }
         try {
@@ -75,6 +81,24 @@ public abstract class PushingListener extends StreamingQueryListener {
                     settings.pushgateway().get(), e.getClass().getSimpleName());
             return Optional.empty();
         }
+    }
+
+    /** The Pushgateway's publisher and the scrape endpoint's; a port that cannot be bound is one warning per JVM. */
+    private static List<PushgatewayPublisher> publishers(Optional<PushgatewayPublisher> pushgateway, StreamwatchSettings settings) {
+        List<PushgatewayPublisher> all = new java.util.ArrayList<>();
+        pushgateway.ifPresent(all::add);
+        settings.scrapeEndpoint().ifPresent(address -> {
+            try {
+                all.add(ScrapeEndpoint.shared(address));
+            } catch (java.io.IOException | RuntimeException | LinkageError e) {
+                if (ENDPOINT_WARNINGS.add(address)) {
+                    LOG.warn("cannot serve /metrics on {}:{} ({}); the driver serves nothing to scrape{}", address.getHostString(),
+                            address.getPort(), e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()),
+                            pushgateway.isPresent() ? ", pushing goes on" : "");
+                }
+            }
+        });
+        return List.copyOf(all);
     }
 
     public String job() {
@@ -114,17 +138,17 @@ public abstract class PushingListener extends StreamingQueryListener {
 
     /** Replaces this listener's part of the group: its own metrics, beside those of the query's other listeners. */
     protected final void publish(PushGroup group, Supplier<Collection<MetricSample>> snapshot) {
-        publisher.ifPresent(p -> p.publish(group, part(), snapshot));
+        publishers.forEach(p -> p.publish(group, part(), snapshot));
     }
 
     /** Like {@link #publish}, for metrics computed on a thread of the listener's own (e.g. reading a Delta log). */
     protected final void publish(PushGroup group, java.util.concurrent.CompletableFuture<? extends Collection<MetricSample>> computing) {
-        publisher.ifPresent(p -> p.publish(group, part(), computing));
+        publishers.forEach(p -> p.publish(group, part(), computing));
     }
 
     /** Removes this listener's metrics from the group (the group goes with its last listener's). */
     protected final void remove(PushGroup group) {
-        publisher.ifPresent(p -> p.remove(group, part()));
+        publishers.forEach(p -> p.remove(group, part()));
     }
 
     private String part() {

@@ -4,12 +4,13 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Whether a source of a streaming query keeps up, judged the way Burrow judges a consumer: not by a threshold
- * but by the trend of its backlog over a sliding window of micro-batches. A source is {@link Status#OK} while its
- * backlog reaches zero or shrinks at some point of the window; {@link Status#FALLING_BEHIND} when, over a full window
- * while records were processed, the backlog never shrank and grew in at least half of the steps; {@link Status#STALLED} when nothing was
- * processed over the window while records waited, or no batch ended for longer than the stall bound. One slow batch
- * cannot make it flap: it is one rise, and the backlog it leaves shrinks again within the window.
+ * Whether a source of a streaming query keeps up, judged as Burrow judges a consumer: not by a threshold but by the
+ * trend of its backlog over a sliding window of micro-batches. A source is {@link Status#FALLING_BEHIND} when, over a
+ * full window while records were processed, the backlog's least-squares slope is significantly positive and the window
+ * ends above where it began; it stays so while the slope stays positive. It is {@link Status#OK} while the backlog
+ * reaches zero in the window or trends flat or down; {@link Status#STALLED} when nothing was processed over the window
+ * while records waited, or no batch ended for longer than the stall bound. Neither one slow batch nor one quick one
+ * flips it: a single point moves a slope over the whole window little.
  */
 public final class QueryStatus {
     /** From best to worst; a query's status is its worst source's, or how it ended. */
@@ -25,39 +26,90 @@ public final class QueryStatus {
      * ({@code +Inf} when arrivals outpace the capacity, 0 without backlog, NaN before two batches).
      */
     public record Evaluation(Status status, double arrivalPerSecond, double processingPerSecond, double catchUpSeconds) {
+        Evaluation with(Status verdict) {
+            return new Evaluation(verdict, arrivalPerSecond, processingPerSecond, catchUpSeconds);
+        }
     }
 
     private QueryStatus() {
     }
 
+    /** {@link #evaluate(List, Duration, Duration, int, Status)} of a source with no earlier verdict. */
+    public static Evaluation evaluate(List<Point> window, Duration sinceLastBatch, Duration stallAfter, int minPoints) {
+        return evaluate(window, sinceLastBatch, stallAfter, minPoints, Status.OK);
+    }
+
     /**
+     * Judges the backlog's trend over the window by its least-squares slope against time, so that single dips (a
+     * writer's pause, a GC pause, one quick batch) neither flip the verdict nor restart an alert's {@code for}:
+     * a source becomes FALLING_BEHIND when the slope is positive beyond {@link #SIGNIFICANCE} standard errors and the
+     * window ends above where it began; once FALLING_BEHIND it stays so while the slope is positive, and is OK again
+     * when the backlog trends down over the window (within one window of shrinking for good) or reaches zero.
+     *
      * @param window the batches of the window, oldest first (those that ended within the window's duration)
      * @param sinceLastBatch how long ago the last batch ended, or the query started when none did yet
      * @param stallAfter how long without a batch ending counts as stalled
-     * @param minPoints how many batches a window needs before it can say anything but OK
+     * @param minPoints how many batches a window needs before it can say anything but OK (at least 3)
+     * @param previous the source's verdict at the previous evaluation
      */
-    public static Evaluation evaluate(List<Point> window, Duration sinceLastBatch, Duration stallAfter, int minPoints) {
+    public static Evaluation evaluate(List<Point> window, Duration sinceLastBatch, Duration stallAfter, int minPoints, Status previous) {
         Evaluation rates = rates(window);
         if (sinceLastBatch.compareTo(stallAfter) > 0) {
-            return new Evaluation(Status.STALLED, rates.arrivalPerSecond(), rates.processingPerSecond(), rates.catchUpSeconds());
+            return rates.with(Status.STALLED);
         }
-        if (window.size() < Math.max(2, minPoints) || window.stream().anyMatch(point -> point.backlog() == 0)) {
+        if (window.size() < Math.max(3, minPoints)) {
             return rates;
         }
         Point first = window.get(0);
         Point last = window.get(window.size() - 1);
+        if (window.stream().anyMatch(point -> point.backlog() == 0)) {
+            return rates; // caught up at some point of the window
+        }
         if (last.processedTotal() == first.processedTotal()) {
-            return new Evaluation(Status.STALLED, rates.arrivalPerSecond(), rates.processingPerSecond(), rates.catchUpSeconds());
+            return rates.with(Status.STALLED);
         }
-        int rises = 0;
-        for (int i = 1; i < window.size(); i++) {
-            if (window.get(i).backlog() < window.get(i - 1).backlog()) {
-                return rates;
-            }
-            rises += window.get(i).backlog() > window.get(i - 1).backlog() ? 1 : 0;
+        Trend trend = trend(window);
+        boolean falling = previous == Status.FALLING_BEHIND
+                ? trend.slope() > 0
+                : trend.slope() > SIGNIFICANCE * trend.standardError() && last.backlog() > first.backlog();
+        return falling ? rates.with(Status.FALLING_BEHIND) : rates;
+    }
+
+    /** How many standard errors above zero the backlog's slope must be to say FALLING_BEHIND (about 95 % one-sided). */
+    static final double SIGNIFICANCE = 2.0;
+
+    /** The backlog's least-squares slope (records per second) and its standard error. */
+    record Trend(double slope, double standardError) {
+    }
+
+    static Trend trend(List<Point> window) {
+        int n = window.size();
+        double t0 = window.get(0).atMillis();
+        double meanX = 0;
+        double meanY = 0;
+        for (Point point : window) {
+            meanX += (point.atMillis() - t0) / 1000.0;
+            meanY += point.backlog();
         }
-        Status status = 2 * rises >= window.size() - 1 ? Status.FALLING_BEHIND : Status.OK;
-        return new Evaluation(status, rates.arrivalPerSecond(), rates.processingPerSecond(), rates.catchUpSeconds());
+        meanX /= n;
+        meanY /= n;
+        double sxx = 0;
+        double sxy = 0;
+        for (Point point : window) {
+            double dx = (point.atMillis() - t0) / 1000.0 - meanX;
+            sxx += dx * dx;
+            sxy += dx * (point.backlog() - meanY);
+        }
+        if (sxx == 0) {
+            return new Trend(0, Double.POSITIVE_INFINITY);
+        }
+        double slope = sxy / sxx;
+        double residuals = 0;
+        for (Point point : window) {
+            double fitted = meanY + slope * ((point.atMillis() - t0) / 1000.0 - meanX);
+            residuals += Math.pow(point.backlog() - fitted, 2);
+        }
+        return new Trend(slope, Math.sqrt(residuals / (n - 2) / sxx));
     }
 
     private static Evaluation rates(List<Point> window) {

@@ -167,7 +167,7 @@ public class QueryStatusListener extends PushingListener {
                 source.window.pollFirst();
             }
             source.evaluation = QueryStatus.evaluate(List.copyOf(source.window), Duration.ofMillis(now - query.lastBatchEndMillis), stallAfter,
-                    minBatches);
+                    minBatches, source.evaluation.status());
         }
         QueryStatus.Status status = query.sources.values().stream().map(s -> s.evaluation.status())
                 .max(Enum::compareTo).orElse(Duration.ofMillis(now - query.lastBatchEndMillis).compareTo(stallAfter) > 0

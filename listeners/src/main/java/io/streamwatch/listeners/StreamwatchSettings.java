@@ -41,10 +41,13 @@ import org.slf4j.LoggerFactory;
  *     lag listener reads the topics' current end offsets and the committer commits
  * @param signals {@code spark.streamwatch.signals}: what {@link StreamwatchListener} turns on
  * @param bounds what each query is held to ({@code spark.streamwatch.sla}, {@code spark.streamwatch.query.<name>.sla}, ...)
+ * @param scrapeEndpoint {@code spark.streamwatch.prometheus.port} (and {@code .host}): where the driver serves the same
+ *     series at {@code /metrics}, for Prometheus to scrape; empty: not served
  */
 public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<String> job, Duration flushTimeout,
                                   Duration heartbeatInterval, MetricNaming naming, Optional<MetricsTopic> metricsTopic,
-                                  KafkaConnection kafka, java.util.Set<Signal> signals, QueryBounds bounds) {
+                                  KafkaConnection kafka, java.util.Set<Signal> signals, QueryBounds bounds,
+                                  Optional<java.net.InetSocketAddress> scrapeEndpoint) {
     /**
      * A Kafka topic of metric records ({@code key = name, value = {"value": X}}), the alarms job's input, reached
      * with the Kafka client properties of {@code spark.streamwatch.kafka.*} (their values never printed).
@@ -85,6 +88,8 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     public static final String STATUS_WINDOW = PREFIX + "status.window";
     public static final String STATUS_MIN_BATCHES = PREFIX + "status.minBatches";
     public static final String STATUS_STALL_AFTER = PREFIX + "status.stallAfter";
+    public static final String PROMETHEUS_PORT = PREFIX + "prometheus.port";
+    public static final String PROMETHEUS_HOST = PREFIX + "prometheus.host";
     public static final String SLA = PREFIX + "sla";
     public static final String FIRST_BATCH = PREFIX + "firstBatch";
     public static final String MAX_LAG = PREFIX + "maxLag";
@@ -120,7 +125,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     public static StreamwatchSettings of(String pushgatewayAddress) {
         return new StreamwatchSettings(Optional.ofNullable(pushgatewayAddress).map(PushTarget::parse), Optional.empty(),
                 DEFAULT_FLUSH_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, MetricNaming.STREAMWATCH, Optional.empty(), KafkaConnection.NONE,
-                Signal.ALL, QueryBounds.NONE);
+                Signal.ALL, QueryBounds.NONE, Optional.empty());
     }
 
     public static StreamwatchSettings from(SparkConf conf) {
@@ -133,7 +138,29 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
                 metricsTopic(conf),
                 KafkaConnection.from(conf),
                 parsed(conf, SIGNALS, Signal::parse, Signal.ALL),
-                bounds(conf));
+                bounds(conf),
+                scrapeEndpoint(conf));
+    }
+
+    private static Optional<java.net.InetSocketAddress> scrapeEndpoint(SparkConf conf) {
+        Optional<String> port = text(conf, PROMETHEUS_PORT);
+        if (port.isEmpty()) {
+            return Optional.empty();
+        }
+        String host = text(conf, PROMETHEUS_HOST).orElse("0.0.0.0");
+        try {
+            int number = Integer.parseInt(port.get());
+            if (number < 0 || number > 65_535) {
+                throw new NumberFormatException();
+            }
+            return Optional.of(new java.net.InetSocketAddress(host, number));
+        } catch (NumberFormatException e) {
+            warnOnce(PROMETHEUS_PORT, PROMETHEUS_PORT + "='" + port.get() + "' is not a port (0 to 65535); the driver serves no /metrics");
+            return Optional.empty();
+        } catch (IllegalArgumentException | SecurityException e) {
+            warnOnce(PROMETHEUS_HOST, PROMETHEUS_HOST + "='" + host + "' is not a host to listen on; the driver serves no /metrics");
+            return Optional.empty();
+        }
     }
 
     private static QueryBounds bounds(SparkConf conf) {
@@ -151,19 +178,25 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     public StreamwatchSettings withHeartbeatInterval(Duration interval) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic, kafka, signals, bounds);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, interval, naming, metricsTopic, kafka, signals, bounds, scrapeEndpoint);
     }
 
     public StreamwatchSettings withBounds(QueryBounds queryBounds) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, kafka, signals, queryBounds);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, kafka, signals, queryBounds, scrapeEndpoint);
+    }
+
+    /** Also serve the series at {@code /metrics} on this address (port 0: any free one). */
+    public StreamwatchSettings withScrapeEndpoint(java.net.InetSocketAddress address) {
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, kafka, signals, bounds,
+                Optional.of(address));
     }
 
     public StreamwatchSettings withNaming(MetricNaming metricNaming) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic, kafka, signals, bounds);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, metricNaming, metricsTopic, kafka, signals, bounds, scrapeEndpoint);
     }
 
     public StreamwatchSettings withMetricsTopic(MetricsTopic topic) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic), kafka, signals, bounds);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, Optional.of(topic), kafka, signals, bounds, scrapeEndpoint);
     }
 
     /** The job's own brokers, unless {@code spark.streamwatch.kafka.bootstrapServers} names others. */
@@ -176,7 +209,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     public StreamwatchSettings withKafka(KafkaConnection connection) {
-        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, connection, signals, bounds);
+        return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, connection, signals, bounds, scrapeEndpoint);
     }
 
     /** {@code spark.streamwatch.kafka.bootstrapServers}, if set. */

@@ -64,4 +64,102 @@ class QueryStatusTest {
         assertTrue(Double.isInfinite(outpaced.catchUpSeconds()), "arrivals above capacity: never caught up");
         assertEquals(0, QueryStatus.evaluate(batches(100, 5, 0), RECENT, STALL, 5).catchUpSeconds());
     }
+
+    /** One dip at the end of a growing window: the verdict holds (the slope over the window is still up). */
+    @Test
+    void oneDipNeitherFlipsNorRestartsAFallingBehindVerdict() {
+        List<Point> dipAtTheEnd = batches(100, 10, 20, 30, 40, 50, 60, 45);
+        assertEquals(Status.FALLING_BEHIND, QueryStatus.evaluate(dipAtTheEnd, RECENT, STALL, 5, Status.FALLING_BEHIND).status());
+        assertEquals(Status.FALLING_BEHIND, status(dipAtTheEnd), "a significant upward slope, ending above the start");
+        assertEquals(Status.OK, QueryStatus.evaluate(batches(100, 60, 50, 40, 30, 35, 20), RECENT, STALL, 5, Status.FALLING_BEHIND).status(),
+                "trending down over the window: OK again");
+    }
+
+    /**
+     * A recorded series of each shape: a writer with pauses and bursts outpacing the query (a 2 s batch takes 100
+     * records; 165 arrive on average: none in 30 % of batches, 3x in 20 %), then the writer slowing for good (55 on
+     * average). Over 20 seeds: once FALLING_BEHIND it is held in every sample while the backlog grows, and OK within one
+     * window after it shrinks; Burrow's step rule ("never shrank") would have flipped to OK on the same series.
+     */
+    @Test
+    void aJitteryWriterOutpacingTheQueryIsFallingBehindInEverySampleUntilItShrinksForGood() {
+        int windowBatches = 60;
+        int stepRuleFlips = 0;
+        for (long seed = 1; seed <= 20; seed++) {
+            java.util.Random random = new java.util.Random(seed);
+            List<Point> series = new ArrayList<>();
+            long backlog = 500;
+            long processed = 0;
+            int growing = 400;
+            for (int i = 0; i < growing + 300; i++) {
+                double draw = random.nextDouble();
+                long mean = i < growing ? 150 : 50;
+                long arrived = draw < 0.3 ? 0 : draw < 0.5 ? 3 * mean : mean;
+                backlog += arrived;
+                long done = Math.min(backlog, 100);
+                backlog -= done;
+                processed += done;
+                series.add(new Point(i * 2_000L, backlog, processed, 2.0));
+            }
+            Status verdict = Status.OK;
+            int firstFalling = -1;
+            int okAgain = -1;
+            for (int end = windowBatches; end <= series.size(); end++) {
+                List<Point> window = series.subList(end - windowBatches, end);
+                verdict = QueryStatus.evaluate(window, RECENT, STALL, 5, verdict).status();
+                int at = end - 1;
+                if (verdict == Status.FALLING_BEHIND && firstFalling < 0) {
+                    firstFalling = at;
+                }
+                if (at < growing && firstFalling >= 0) {
+                    assertEquals(Status.FALLING_BEHIND, verdict, "seed " + seed + ": held at batch " + at + " while the backlog grows");
+                    stepRuleFlips += stepRule(window) == Status.OK ? 1 : 0;
+                }
+                if (at >= growing && verdict == Status.OK && okAgain < 0) {
+                    okAgain = at;
+                }
+                if (okAgain >= 0) {
+                    assertEquals(Status.OK, verdict, "seed " + seed + ": stays OK once the backlog shrinks for good, batch " + at);
+                }
+            }
+            assertTrue(firstFalling >= 0 && firstFalling < growing / 2, "seed " + seed + ": falling behind noticed at " + firstFalling);
+            assertTrue(okAgain >= growing && okAgain <= growing + windowBatches, "seed " + seed + ": OK within one window, at " + okAgain);
+        }
+        assertTrue(stepRuleFlips > 100, "the step rule would have flipped on these series: " + stepRuleFlips);
+    }
+
+    /** A query with room to spare (200 a batch for 110 arriving, with the same jitter) never reads FALLING_BEHIND. */
+    @Test
+    void aJitteryWriterThatKeepsPaceIsNeverFallingBehind() {
+        java.util.Random random = new java.util.Random(7);
+        List<Point> series = new ArrayList<>();
+        long backlog = 0;
+        long processed = 0;
+        for (int i = 0; i < 600; i++) {
+            double draw = random.nextDouble();
+            long arrived = draw < 0.3 ? 0 : draw < 0.5 ? 300 : 100;
+            backlog += arrived;
+            long done = Math.min(backlog, 200);
+            backlog -= done;
+            processed += done;
+            series.add(new Point(i * 2_000L, backlog, processed, 2.0));
+        }
+        Status verdict = Status.OK;
+        int falling = 0;
+        for (int end = 60; end <= series.size(); end++) {
+            verdict = QueryStatus.evaluate(series.subList(end - 60, end), RECENT, STALL, 5, verdict).status();
+            falling += verdict == Status.FALLING_BEHIND ? 1 : 0;
+        }
+        assertEquals(0, falling, "a query that keeps pace is never FALLING_BEHIND");
+    }
+
+    /** Burrow's step rule as the evaluator applied it before: any shrinking step in the window says OK. */
+    private static Status stepRule(List<Point> window) {
+        for (int i = 1; i < window.size(); i++) {
+            if (window.get(i).backlog() < window.get(i - 1).backlog()) {
+                return Status.OK;
+            }
+        }
+        return Status.FALLING_BEHIND;
+    }
 }

@@ -37,6 +37,11 @@ public final class LocalPrometheus extends ExternalProcess {
      * for a test that only needs what the jobs pushed, kept over time.
      */
     public static LocalPrometheus scraping(String pushgatewayAddress, Path workDir) {
+        return scraping("pushgateway", pushgatewayAddress, workDir);
+    }
+
+    /** Prometheus scraping one target (a Pushgateway, a driver's /metrics) every second under this job, with {@code honor_labels}. */
+    public static LocalPrometheus scraping(String jobName, String target, Path workDir) {
         Path config = workDir.resolve("prometheus-scraping-" + System.nanoTime() + ".yml");
         try {
             java.nio.file.Files.createDirectories(workDir);
@@ -44,10 +49,10 @@ public final class LocalPrometheus extends ExternalProcess {
                     "global:",
                     "  scrape_interval: 1s",
                     "scrape_configs:",
-                    "  - job_name: pushgateway",
+                    "  - job_name: " + jobName,
                     "    honor_labels: true",
                     "    static_configs:",
-                    "      - targets: [\"" + pushgatewayAddress + "\"]", ""));
+                    "      - targets: [\"" + target + "\"]", ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
