@@ -51,7 +51,9 @@ public final class AlertingConfig {
             new Output("rules-streamwatch.yml", "grafana-provisioning/alerting/rules.yml", Form.GRAFANA_RULES),
             new Output("rules-visits.yml", "grafana-provisioning/alerting/rules-visits.yml", Form.GRAFANA_RULES),
             new Output("rules-companions.yml", "grafana-provisioning/alerting/rules-companions.yml", Form.GRAFANA_RULES),
-            new Output("grafana-dashboard.json", "grafana-provisioning/dashboards/streamwatch.json"));
+            new Output("grafana-dashboard.json", "grafana-provisioning/dashboards/streamwatch.json"),
+            new Output("grafana-dashboard-visits.json", "grafana-provisioning/dashboards/visits.json"),
+            new Output("grafana-dashboard-companions.json", "grafana-provisioning/dashboards/companions.json"));
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([a-z_]+)}");
 
     private final Path repository;

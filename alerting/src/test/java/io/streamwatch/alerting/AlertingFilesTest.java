@@ -249,16 +249,40 @@ class AlertingFilesTest {
         Map<String, Object> discord = receivers.stream().filter(r -> r.get("type").equals("discord")).findFirst().orElseThrow();
         assertEquals("$DISCORD_WEBHOOK_URL", ((Map<String, Object>) discord.get("settings")).get("url"), "the secret comes from the environment");
         Map<String, Object> policies = yaml("grafana-provisioning/alerting/policies.yml");
-        String receiver = (String) ((List<Map<String, Object>>) policies.get("policies")).get(0).get("receiver");
-        assertTrue(contactPointNames.contains(receiver), "the policy's receiver is a contact point: " + receiver);
-
-        JsonNode dashboard = new ObjectMapper().readTree(REPO.resolve("grafana-provisioning/dashboards/streamwatch.json").toFile());
-        assertEquals(15, dashboard.path("panels").size());
-        for (JsonNode panel : dashboard.path("panels")) {
-            for (JsonNode target : panel.path("targets")) {
-                assertEquals(DATASOURCE_UID, target.path("datasource").path("uid").asText(), panel.path("title").asText());
+        Map<String, Object> root = ((List<Map<String, Object>>) policies.get("policies")).get(0);
+        Map<String, Object> route = ((List<Map<String, Object>>) root.get("routes")).get(0);
+        assertTrue(contactPointNames.contains(route.get("receiver")), "the nested route's receiver is a contact point: " + route);
+        assertEquals(List.of(List.of("grafana_folder", "=", "streamwatch")), route.get("object_matchers"),
+                "the route takes the alerts of the rules' folder");
+        for (String file : GRAFANA_RULE_FILES) {
+            for (Map<String, Object> group : (List<Map<String, Object>>) yaml(file).get("groups")) {
+                assertEquals("streamwatch", group.get("folder"), file);
             }
         }
+
+        int panels = 0;
+        for (String file : io.streamwatch.testkit.DashboardPanels.FILES) {
+            JsonNode dashboard = new ObjectMapper().readTree(REPO.resolve(file).toFile());
+            List<String> variables = new java.util.ArrayList<>();
+            dashboard.path("templating").path("list").forEach(variable -> variables.add(variable.path("name").asText()));
+            assertTrue(variables.contains("datasource"), file + ": a datasource variable, no pinned uid");
+            assertFalse(dashboard.toString().contains(DATASOURCE_UID), file + ": no pinned datasource uid");
+            for (JsonNode panel : dashboard.path("panels")) {
+                panels++;
+                for (JsonNode target : panel.path("targets")) {
+                    assertEquals("$datasource", target.path("datasource").path("uid").asText(), panel.path("title").asText());
+                    if (file.endsWith("/streamwatch.json")) {
+                        String expr = target.path("expr").asText();
+                        assertFalse(expr.contains("visits_") || expr.contains("organization_alert"), "neutral names only: " + expr);
+                        assertTrue(expr.contains("$job") || expr.contains("ALERTS"), "filtered by the job variable: " + expr);
+                    }
+                }
+            }
+            if (file.endsWith("/streamwatch.json")) {
+                assertTrue(variables.containsAll(List.of("job", "query")), "job and query variables: " + variables);
+            }
+        }
+        assertEquals(18, panels, "9 for any pipeline, 6 for the visits demo, 3 for the companion systems");
         assertNotNull(yaml("grafana-provisioning/dashboards/dashboards.yml").get("providers"));
     }
 

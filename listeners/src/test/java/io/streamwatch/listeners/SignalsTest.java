@@ -44,9 +44,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The signals a demanding operator wants, on real queries: the Delta backlog held behind a writer, a query falling
- * behind and catching up, event time with late rows, and Spark's Kafka offsets in a consumer group; last, the
- * dashboard's panels for these signals, whose queries must all return data from what the tests pushed.
+ * The signals a demanding operator wants, on real queries of no demo: the Delta backlog held behind a writer, a query
+ * falling behind and catching up, event time with late rows, Kafka lag in records and seconds, and Spark's Kafka offsets
+ * in a consumer group; last, the panels of the dashboard for any pipeline, whose queries must all return data from what
+ * the tests pushed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SignalsTest {
@@ -98,8 +99,14 @@ class SignalsTest {
         cleanups.run();
     }
 
+    /** The bounds every query of these tests is held to (the dashboard's SLA, first-batch and lag lines). */
+    static final QueryBounds BOUNDS = QueryBounds.from(Map.of(StreamwatchSettings.SLA, "30s", StreamwatchSettings.FIRST_BATCH, "2min",
+            StreamwatchSettings.MAX_LAG, "10min"), (key, why) -> {
+                throw new IllegalArgumentException(key + " " + why);
+            });
+
     private StreamwatchSettings settings() {
-        return StreamwatchSettings.of(pushgateway.address()).withHeartbeatInterval(Duration.ofMillis(500));
+        return StreamwatchSettings.of(pushgateway.address()).withHeartbeatInterval(Duration.ofMillis(500)).withBounds(BOUNDS);
     }
 
     private <T extends StreamingQueryListener> T attach(T listener) {
@@ -120,6 +127,7 @@ class SignalsTest {
         spark.range(3).write().format("delta").mode("append").save(table);
         attach(new ReaderVersionListener(settings()));
         attach(new BatchDurationListener(settings()));
+        attach(new QueryHealthListener(settings()));
         GATES.put("held", new CountDownLatch(1));
         StreamingQuery query = started(spark.readStream().format("delta").load(table).writeStream().queryName("held")
                 .option("checkpointLocation", dir.resolve("checkpoint-held").toString())
@@ -358,6 +366,8 @@ class SignalsTest {
         long firstTime = System.currentTimeMillis() - 90_000;
         kafka.sendAt("aged", firstTime, java.util.Collections.nCopies(5, "a"));
         attach(new KafkaLagListener(settings().withKafkaBootstrapServers(kafka.bootstrapServers())));
+        attach(new QueryHealthListener(settings()));
+        attach(new QueryStatusListener(settings(), Duration.ofSeconds(8), 3, Duration.ofSeconds(30)));
         GATES.put("aged-0", new CountDownLatch(1));
         GATES.put("aged-1", new CountDownLatch(1));
         StreamingQuery query = started(spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
@@ -401,8 +411,9 @@ class SignalsTest {
     @Test
     @Order(Integer.MAX_VALUE)
     void theDashboardPanelsOfTheseSignalsShowData() {
-        for (String panel : List.of("Keeping up: status, backlog, rates, time to catch up", "Event time, late rows and state",
-                "Monitoring health: listener events dropped, publisher", "Any query: Delta reader, lag, batch duration, Kafka lag (neutral names)")) {
+        for (String panel : List.of("Query status", "Batch duration against its SLA", "Running batch and the first batch of a run",
+                "Kafka lag: records and seconds", "Delta lag and backlog", "Keeping up: status, backlog, rates, time to catch up",
+                "Event time, late rows and state", "Monitoring health: listener events dropped, publisher")) {
             DashboardPanels.assertHasData(prometheus, panel, classStartMillis);
         }
     }

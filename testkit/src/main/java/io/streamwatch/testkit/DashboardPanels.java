@@ -13,26 +13,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The provisioned Grafana dashboard ({@code grafana-provisioning/dashboards/streamwatch.json}) checked against a
- * real Prometheus: a scenario's test names the panel it feeds, and every query of that panel must return data over
- * the time the scenario ran. Grafana itself is not needed: its panels only send these queries.
+ * The provisioned Grafana dashboards ({@code grafana-provisioning/dashboards/*.json}: any pipeline, the visits demo, the
+ * companion systems) checked against a real Prometheus: a scenario's test names the panel it feeds, and every query of
+ * that panel must return data over the time the scenario ran, with the dashboard's variables at "All" ({@code $job} and
+ * {@code $query} as {@code .*}). Grafana itself is not needed: its panels only send these queries.
  */
 public final class DashboardPanels {
-    public static final String FILE = "grafana-provisioning/dashboards/streamwatch.json";
+    public static final List<String> FILES = List.of("grafana-provisioning/dashboards/streamwatch.json",
+            "grafana-provisioning/dashboards/visits.json", "grafana-provisioning/dashboards/companions.json");
 
     private DashboardPanels() {
     }
 
     /** The queries of each panel by title, in the dashboard's order (a panel without queries, e.g. an alert list, has none). */
     public static Map<String, List<String>> queries() {
-        JsonNode dashboard = read();
         Map<String, List<String>> panels = new LinkedHashMap<>();
-        for (JsonNode panel : dashboard.path("panels")) {
-            List<String> exprs = new ArrayList<>();
-            panel.path("targets").forEach(target -> exprs.add(target.path("expr").asText()));
-            panels.put(panel.path("title").asText(), exprs);
+        for (String file : FILES) {
+            for (JsonNode panel : read(file).path("panels")) {
+                List<String> exprs = new ArrayList<>();
+                panel.path("targets").forEach(target -> exprs.add(allValues(target.path("expr").asText())));
+                if (panels.put(panel.path("title").asText(), exprs) != null) {
+                    throw new IllegalStateException("two panels titled '" + panel.path("title").asText() + "'");
+                }
+            }
         }
         return panels;
+    }
+
+    /** A panel's query as Grafana sends it with every variable at "All". */
+    static String allValues(String expr) {
+        return expr.replace("$job", ".*").replace("$query", ".*");
     }
 
     /**
@@ -72,9 +82,9 @@ public final class DashboardPanels {
         return empty;
     }
 
-    private static JsonNode read() {
+    private static JsonNode read(String name) {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path file = dir.resolve(FILE);
+            Path file = dir.resolve(name);
             if (Files.exists(file)) {
                 try {
                     return new ObjectMapper().readTree(file.toFile());
@@ -83,6 +93,6 @@ public final class DashboardPanels {
                 }
             }
         }
-        throw new IllegalStateException("no " + FILE + " above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException("no " + name + " above " + Path.of("").toAbsolutePath());
     }
 }
