@@ -140,9 +140,12 @@ class RuntimeMatrixTest {
                 QueryStatusListener.class, MonitoringHealthListener.class, KafkaLagListener.class, KafkaOffsetCommitListener.class,
                 ReaderVersionListener.class, EventTimeListener.class).map(Class::getName).toList());
 
+        int scrapePort = io.streamwatch.testkit.FreePorts.next();
         try (ChildJvm plain = start(classes, classPath, listeners, work, Map.of(
                 "spark.sql.streaming.streamingQueryListeners", every,
                 StreamwatchSettings.JOB, "compat_plain",
+                StreamwatchSettings.PROMETHEUS_PORT, String.valueOf(scrapePort),
+                StreamwatchSettings.PROMETHEUS_HOST, "127.0.0.1",
                 StreamwatchSettings.HEARTBEAT_INTERVAL, "1s",
                 StreamwatchSettings.KAFKA_BOOTSTRAP_SERVERS, kafka.bootstrapServers(),
                 StreamwatchSettings.KAFKA_COMMIT_GROUP, "spark-{query}",
@@ -153,6 +156,9 @@ class RuntimeMatrixTest {
                 assertEquals(1, value(QueryHealthListener.class, QueryHealthListener.UP, rate));
                 assertTrue(present(QueryStatusListener.STATUS, rate));
             });
+            await("the driver serves /metrics with its relocated HTTP server").atMost(Duration.ofSeconds(30)).until(() ->
+                    io.streamwatch.testkit.Http.get("http://127.0.0.1:" + scrapePort + "/metrics")
+                            .filter(text -> text.contains("streamwatch_query_up{job=\"compat_plain\",query=\"rate_stream\"")).isPresent());
             await("the metrics topic bridge tried to send").atMost(Duration.ofSeconds(30))
                     .until(() -> plain.log().contains("nothing is sent to a metrics topic"));
             Files.createFile(work.resolve("stop"));
@@ -162,7 +168,7 @@ class RuntimeMatrixTest {
             assertEquals(1, count(log, "Kafka's client is not on the classpath; no offsets are committed"), log);
             assertEquals(1, count(log, "is set but Kafka's client is not on the classpath; nothing is sent to a metrics topic"), log);
             RUNTIMES_RUN.add(String.format("runtime %-22s Spark %s, Scala 2.12, no Kafka client, no Delta, simpleclient 0.12.0 first: "
-                    + "every listener attached, the job ran and stopped with 0", "plain-spark-3.5", sparkVersion(log)));
+                    + "every listener attached, /metrics served, the job ran and stopped with 0", "plain-spark-3.5", sparkVersion(log)));
         }
     }
 

@@ -75,7 +75,7 @@ final class ScrapeEndpoint extends Collector implements PushgatewayPublisher.Del
             for (MetricSample sample : samples) {
                 Map<String, String> labels = new LinkedHashMap<>();
                 labels.put("job", group.job());
-                labels.putAll(group.labels());
+                labels.putAll(new java.util.TreeMap<>(group.labels()));
                 labels.putAll(sample.labels());
                 helpOf.putIfAbsent(sample.name(), sample.help());
                 byName.computeIfAbsent(sample.name(), name -> new ArrayList<>()).add(new MetricFamilySamples.Sample(sample.name(),
