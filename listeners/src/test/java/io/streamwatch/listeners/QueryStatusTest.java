@@ -86,21 +86,8 @@ class QueryStatusTest {
         int windowBatches = 60;
         int stepRuleFlips = 0;
         for (long seed = 1; seed <= 20; seed++) {
-            java.util.Random random = new java.util.Random(seed);
-            List<Point> series = new ArrayList<>();
-            long backlog = 500;
-            long processed = 0;
             int growing = 400;
-            for (int i = 0; i < growing + 300; i++) {
-                double draw = random.nextDouble();
-                long mean = i < growing ? 150 : 50;
-                long arrived = draw < 0.3 ? 0 : draw < 0.5 ? 3 * mean : mean;
-                backlog += arrived;
-                long done = Math.min(backlog, 100);
-                backlog -= done;
-                processed += done;
-                series.add(new Point(i * 2_000L, backlog, processed, 2.0));
-            }
+            List<Point> series = jitteryBacklog(seed, 500, growing + 300, batch -> batch < growing ? 150 : 50, 100);
             Status verdict = Status.OK;
             int firstFalling = -1;
             int okAgain = -1;
@@ -131,19 +118,7 @@ class QueryStatusTest {
     /** A query with room to spare (200 a batch for 110 arriving, with the same jitter) never reads FALLING_BEHIND. */
     @Test
     void aJitteryWriterThatKeepsPaceIsNeverFallingBehind() {
-        java.util.Random random = new java.util.Random(7);
-        List<Point> series = new ArrayList<>();
-        long backlog = 0;
-        long processed = 0;
-        for (int i = 0; i < 600; i++) {
-            double draw = random.nextDouble();
-            long arrived = draw < 0.3 ? 0 : draw < 0.5 ? 300 : 100;
-            backlog += arrived;
-            long done = Math.min(backlog, 200);
-            backlog -= done;
-            processed += done;
-            series.add(new Point(i * 2_000L, backlog, processed, 2.0));
-        }
+        List<Point> series = jitteryBacklog(7, 0, 600, batch -> 100, 200);
         Status verdict = Status.OK;
         int falling = 0;
         for (int end = 60; end <= series.size(); end++) {
@@ -151,6 +126,27 @@ class QueryStatusTest {
             falling += verdict == Status.FALLING_BEHIND ? 1 : 0;
         }
         assertEquals(0, falling, "a query that keeps pace is never FALLING_BEHIND");
+    }
+
+    /**
+     * A recorded series of 2 s batches that each process up to {@code perBatch} records, from a writer with pauses and
+     * bursts: in each batch nothing arrives (30 %), three times the batch's mean (20 %) or the mean (50 %).
+     */
+    private static List<Point> jitteryBacklog(long seed, long backlog, int batches, java.util.function.IntToLongFunction meanArrival,
+                                              long perBatch) {
+        java.util.Random random = new java.util.Random(seed);
+        List<Point> series = new ArrayList<>();
+        long processed = 0;
+        for (int i = 0; i < batches; i++) {
+            double draw = random.nextDouble();
+            long mean = meanArrival.applyAsLong(i);
+            backlog += draw < 0.3 ? 0 : draw < 0.5 ? 3 * mean : mean;
+            long done = Math.min(backlog, perBatch);
+            backlog -= done;
+            processed += done;
+            series.add(new Point(i * 2_000L, backlog, processed, 2.0));
+        }
+        return series;
     }
 
     /** Burrow's step rule as the evaluator applied it before: any shrinking step in the window says OK. */

@@ -334,17 +334,7 @@ class SignalsTest {
             kafka.send("clicks", java.util.Collections.nCopies(200, "c"));
             attach(new KafkaLagListener(settings().withKafkaBootstrapServers(kafka.bootstrapServers())));
             attach(new QueryStatusListener(settings(), Duration.ofSeconds(8), 3, Duration.ofSeconds(30)));
-            GATES.put("clicks-0", new CountDownLatch(1));
-            GATES.put("clicks-1", new CountDownLatch(1));
-            StreamingQuery query = started(spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
-                    .option("subscribe", "clicks").option("startingOffsets", "earliest").load().writeStream().queryName("clicks")
-                    .option("checkpointLocation", dir.resolve("checkpoint-clicks").toString()).trigger(Trigger.ProcessingTime(200))
-                    .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
-                        CountDownLatch gate = GATES.get("clicks-" + batchId);
-                        if (gate != null) {
-                            gate.await(2, TimeUnit.MINUTES);
-                        }
-                    }).start());
+            StreamingQuery query = gatedKafkaQuery(kafka, "clicks");
             Map<String, String> partition = Map.of("query", "clicks", "topic", "clicks", "partition", "0");
             String lag = MetricNaming.STREAMWATCH.kafkaLag();
             await().atMost(Duration.ofSeconds(60)).until(() -> query.status().isTriggerActive());
@@ -368,17 +358,7 @@ class SignalsTest {
         attach(new KafkaLagListener(settings().withKafkaBootstrapServers(kafka.bootstrapServers())));
         attach(new QueryHealthListener(settings()));
         attach(new QueryStatusListener(settings(), Duration.ofSeconds(8), 3, Duration.ofSeconds(30)));
-        GATES.put("aged-0", new CountDownLatch(1));
-        GATES.put("aged-1", new CountDownLatch(1));
-        StreamingQuery query = started(spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
-                .option("subscribe", "aged").option("startingOffsets", "earliest").load().writeStream().queryName("aged")
-                .option("checkpointLocation", dir.resolve("checkpoint-aged").toString()).trigger(Trigger.ProcessingTime(200))
-                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
-                    CountDownLatch gate = GATES.get("aged-" + batchId);
-                    if (gate != null) {
-                        gate.await(2, TimeUnit.MINUTES);
-                    }
-                }).start());
+        StreamingQuery query = gatedKafkaQuery(kafka, "aged");
         Map<String, String> partition = Map.of("query", "aged", "topic", "aged", "partition", "0");
         String seconds = KafkaLagListener.LAG_SECONDS;
         await().atMost(Duration.ofSeconds(60)).until(() -> query.status().isTriggerActive());
@@ -397,6 +377,21 @@ class SignalsTest {
         assertEquals(0, query.lastProgress().batchId(), "batch 1 is still held");
         GATES.get("aged-1").countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> value(seconds, partition).orElse(-1) == 0);
+    }
+
+    /** A query named after the topic it reads from the start, whose batches 0 and 1 wait for gates "topic-0" and "topic-1". */
+    private StreamingQuery gatedKafkaQuery(EmbeddedKafka kafka, String topic) throws Exception {
+        GATES.put(topic + "-0", new CountDownLatch(1));
+        GATES.put(topic + "-1", new CountDownLatch(1));
+        return started(spark.readStream().format("kafka").option("kafka.bootstrap.servers", kafka.bootstrapServers())
+                .option("subscribe", topic).option("startingOffsets", "earliest").load().writeStream().queryName(topic)
+                .option("checkpointLocation", dir.resolve("checkpoint-" + topic).toString()).trigger(Trigger.ProcessingTime(200))
+                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (rows, batchId) -> {
+                    CountDownLatch gate = GATES.get(topic + "-" + batchId);
+                    if (gate != null) {
+                        gate.await(2, TimeUnit.MINUTES);
+                    }
+                }).start());
     }
 
     private static Map<TopicPartition, Long> committed(EmbeddedKafka kafka) throws Exception {
