@@ -201,11 +201,11 @@ public class KafkaLagListener extends PushingListener {
         Map<String, Map<Integer, Long>> missing = new java.util.HashMap<>();
         queries.forEach(query -> query.offsets().forEach((topic, partitions) -> partitions.forEach((partition, offset) -> {
             long end = latest.getOrDefault(topic, Map.of()).getOrDefault(partition, offset);
-            String key = offsetKey(topic, partition, offset);
-            Long time = timestampAt.get(key);
             if (end <= offset) {
                 return;
             }
+            String key = offsetKey(topic, partition, offset);
+            Long time = timestampAt.get(key);
             if (time != null) {
                 known.put(key, time);
             } else {
