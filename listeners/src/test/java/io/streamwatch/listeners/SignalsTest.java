@@ -210,7 +210,7 @@ class SignalsTest {
         long held = System.nanoTime();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
             samples.add(status(query));
-            return System.nanoTime() - held > TimeUnit.SECONDS.toNanos(40);
+            return System.nanoTime() - held > TimeUnit.SECONDS.toNanos(25);
         });
         assertEquals(List.of("FALLING_BEHIND"), samples.subList(firstFalling, samples.size()).stream().distinct().toList(),
                 "held in every sample while the jittery writer outpaces the query: " + samples.subList(firstFalling, samples.size()));
