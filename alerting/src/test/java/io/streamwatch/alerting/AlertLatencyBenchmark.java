@@ -1,11 +1,11 @@
 package io.streamwatch.alerting;
 
 
-import io.streamwatch.jobs.ConsumeVisits;
-import io.streamwatch.jobs.CreateVisitsTable;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
-import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.jobs.lag.ConsumeVisits;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.lag.WriteVisits;
 import io.streamwatch.testkit.Figures;
 import java.nio.file.Path;
 import java.time.Duration;

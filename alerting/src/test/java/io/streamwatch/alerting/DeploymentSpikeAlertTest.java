@@ -4,9 +4,9 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamwatch.jobs.DeploymentSpikes;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.jobs.spikes.DeploymentSpikes;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.testkit.DashboardPanels;
 import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.testkit.WebhookReceiver.Delivery;

@@ -2,9 +2,9 @@ package io.streamwatch.alerting;
 
 import static org.awaitility.Awaitility.await;
 
-import io.streamwatch.jobs.DeploymentSpikes;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.jobs.spikes.DeploymentSpikes;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.testkit.WebhookReceiver.Delivery;
 import java.nio.file.Path;

@@ -4,10 +4,10 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.streamwatch.jobs.ConsumeVisits;
-import io.streamwatch.jobs.CreateVisitsTable;
-import io.streamwatch.jobs.GenerateVisits;
-import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.jobs.lag.ConsumeVisits;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+import io.streamwatch.jobs.sla.GenerateVisits;
+import io.streamwatch.jobs.lag.WriteVisits;
 import io.streamwatch.testkit.Figures;
 import io.streamwatch.testkit.WebhookReceiver.Delivery;
 import java.nio.file.Path;

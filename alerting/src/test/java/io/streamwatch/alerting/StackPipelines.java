@@ -3,10 +3,10 @@ package io.streamwatch.alerting;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.streamwatch.jobs.GenerateVisits;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
-import io.streamwatch.jobs.SyncVisitsToDelta;
+import io.streamwatch.jobs.sla.GenerateVisits;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.sla.SyncVisitsToDelta;
 import io.streamwatch.listeners.EventTimeListener;
 import io.streamwatch.listeners.QueryStatusListener;
 import io.streamwatch.listeners.StreamwatchSettings;

@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamwatch.jobs.ConsumeVisits;
-import io.streamwatch.jobs.CreateVisitsTable;
-import io.streamwatch.jobs.GenerateVisits;
-import io.streamwatch.jobs.ReadVisits;
-import io.streamwatch.jobs.SyncVisitsToDelta;
-import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.jobs.lag.ConsumeVisits;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+import io.streamwatch.jobs.sla.GenerateVisits;
+import io.streamwatch.jobs.lag.ReadVisits;
+import io.streamwatch.jobs.sla.SyncVisitsToDelta;
+import io.streamwatch.jobs.lag.WriteVisits;
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
 import io.streamwatch.listeners.QueryHealthListener;

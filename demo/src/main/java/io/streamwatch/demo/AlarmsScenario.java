@@ -2,14 +2,14 @@ package io.streamwatch.demo;
 
 import static io.streamwatch.demo.Demo.step;
 
-import io.streamwatch.jobs.Alarms;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.NotifyChanges;
-import io.streamwatch.jobs.SparkSessions;
-import io.streamwatch.rules.ApiToken;
+import io.streamwatch.jobs.alarms.Alarms;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.notify.NotifyChanges;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.rules.api.ApiToken;
 import io.streamwatch.rules.Cli;
-import io.streamwatch.rules.RulesService;
-import io.streamwatch.rules.Sources;
+import io.streamwatch.rules.api.RulesService;
+import io.streamwatch.rules.emulators.MetricEmulators;
 import io.streamwatch.testkit.ChildJvm;
 import io.streamwatch.testkit.FreePorts;
 import io.streamwatch.testkit.Http;
@@ -74,12 +74,12 @@ final class AlarmsScenario {
                     "-d", "{\"metric_name\": \"" + METRIC + "\", \"threshold\": 500, \"discord_webhook_url\": \"" + webhook + "\"}");
             String ruleId = created.replaceAll("(?s).*\"id\":\"([^\"]+)\".*", "$1");
 
-            step("3. Start the Spark alarms job and the stairs emulator (Sources stairs " + METRIC + " 480 510 5 0.5)");
+            step("3. Start the Spark alarms job and the stairs emulator (MetricEmulators stairs " + METRIC + " 480 510 5 0.5)");
             Future<Integer> alarms = background.submit(() -> Jobs.execute(new Alarms(), "--bootstrap-servers", bootstrapServers,
                     "--checkpoint", dir.resolve("checkpoints/alarms").toString(), "--alarms-path", dir.resolve("alarms").toString(),
                     "--allowed-webhook-prefixes", discord.url("/api/webhooks/"), "--pushgateway", pushgateway,
                     "--starting-offsets", "earliest"));
-            Future<Integer> stairs = background.submit(() -> Cli.execute(new Sources(), "stairs", METRIC, "480", "510", "5", "0.5",
+            Future<Integer> stairs = background.submit(() -> Cli.execute(new MetricEmulators(), "stairs", METRIC, "480", "510", "5", "0.5",
                     "--bootstrap-servers", bootstrapServers, "--count", "200", "--quiet"));
 
             Future<Integer> notifications = notify ? startNotifications(background, novu, novuKey) : null;

@@ -1,6 +1,6 @@
 package io.streamwatch.demo;
 
-import io.streamwatch.jobs.Jobs;
+import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.listeners.PushgatewayPublisher;
 import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.alerting.AlertingConfig;

@@ -4,11 +4,11 @@ import static io.streamwatch.demo.Demo.job;
 import static io.streamwatch.demo.Demo.step;
 import static io.streamwatch.demo.PushgatewayView.format;
 
-import io.streamwatch.jobs.ConsumeVisits;
-import io.streamwatch.jobs.CreateVisitsTable;
-import io.streamwatch.jobs.SparkSessions;
-import io.streamwatch.jobs.VisitsTable;
-import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.jobs.lag.ConsumeVisits;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.visits.VisitsTable;
+import io.streamwatch.jobs.lag.WriteVisits;
 import io.streamwatch.listeners.ReaderVersionListener;
 import io.streamwatch.testkit.PrometheusText;
 import java.nio.file.Path;

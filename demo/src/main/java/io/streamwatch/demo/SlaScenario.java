@@ -4,10 +4,10 @@ import static io.streamwatch.demo.Demo.job;
 import static io.streamwatch.demo.Demo.step;
 import static io.streamwatch.demo.PushgatewayView.format;
 
-import io.streamwatch.jobs.GenerateVisits;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
-import io.streamwatch.jobs.SyncVisitsToDelta;
+import io.streamwatch.jobs.sla.GenerateVisits;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.sla.SyncVisitsToDelta;
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
 import io.streamwatch.listeners.QueryHealthListener;

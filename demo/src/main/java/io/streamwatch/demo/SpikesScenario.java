@@ -2,10 +2,10 @@ package io.streamwatch.demo;
 
 import static io.streamwatch.demo.Demo.step;
 
-import io.streamwatch.jobs.DeploymentSpikes;
-import io.streamwatch.jobs.GenerateDeployments;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.jobs.spikes.DeploymentSpikes;
+import io.streamwatch.jobs.spikes.GenerateDeployments;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

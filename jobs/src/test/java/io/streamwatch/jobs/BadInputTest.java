@@ -1,5 +1,11 @@
 package io.streamwatch.jobs;
 
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.lag.ConsumeVisits;
+import io.streamwatch.jobs.lag.ReadVisits;
+import io.streamwatch.jobs.lag.WriteVisits;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,18 +16,18 @@ import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 
-class BadInputTest extends JobTestSupport {
+public class BadInputTest extends PushgatewayAndSparkTest {
 
-    record Outcome(int exitCode, String stderr) {
+    public record Outcome(int exitCode, String stderr) {
     }
 
-    static Outcome runCapturing(Callable<Integer> job, String... args) {
+    public static Outcome runCapturing(Callable<Integer> job, String... args) {
         StringWriter err = new StringWriter();
         int exitCode = Jobs.commandLine(job, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true)).execute(args);
         return new Outcome(exitCode, err.toString());
     }
 
-    static void assertOneLineError(Outcome outcome, int exitCode, String expected) {
+    public static void assertOneLineError(Outcome outcome, int exitCode, String expected) {
         assertEquals(exitCode, outcome.exitCode(), outcome.stderr());
         assertEquals(1, outcome.stderr().lines().count(), "one line: " + outcome.stderr());
         assertTrue(outcome.stderr().contains(expected), outcome.stderr());

@@ -1,5 +1,10 @@
 package io.streamwatch.jobs;
 
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.sla.GenerateVisits;
+import io.streamwatch.jobs.sla.SyncVisitsToDelta;
+
 import static org.awaitility.Awaitility.await;
 
 import io.streamwatch.testkit.EmbeddedKafka;
@@ -15,27 +20,27 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 
 /** A real in-process KRaft broker per test class besides the Pushgateway; a topic of its own per test. */
-abstract class SyncTestSupport extends JobTestSupport {
-    static EmbeddedKafka kafka;
+public abstract class KafkaPushgatewayAndSparkTest extends PushgatewayAndSparkTest {
+    protected static EmbeddedKafka kafka;
     private static int topics;
     private static int seeds;
     private final ExecutorService background = Executors.newSingleThreadExecutor();
-    String topic;
+    protected String topic;
 
     @BeforeAll
-    static void startKafka() {
+    protected static void startKafka() {
         kafka = EmbeddedKafka.start(classDir.resolve("kafka"));
     }
 
     @AfterAll
-    static void stopKafka() {
+    protected static void stopKafka() {
         if (kafka != null) {
             kafka.close();
         }
     }
 
     @AfterEach
-    void stopQueries() {
+    protected void stopQueries() {
         Arrays.stream(spark().streams().active()).forEach(query -> {
             try {
                 query.stop();
@@ -46,44 +51,44 @@ abstract class SyncTestSupport extends JobTestSupport {
         background.shutdownNow();
     }
 
-    void generate(int count, double malformedRatio) {
+    protected void generate(int count, double malformedRatio) {
         topic = topic == null ? "visits_" + (++topics) : topic;
         run(new GenerateVisits(), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic,
                 "--count", String.valueOf(count), "--rate", "0", "--malformed-ratio", String.valueOf(malformedRatio),
                 "--seed", String.valueOf(7 + seeds++)); // a new seed each time: visit ids never repeat
     }
 
-    String[] syncArgs(String... more) {
+    protected String[] syncArgs(String... more) {
         return syncArgsFor(kafka.bootstrapServers(), topic, more);
     }
 
-    String[] syncArgsFor(String bootstrapServers, String topicName, String... more) {
+    protected String[] syncArgsFor(String bootstrapServers, String topicName, String... more) {
         return concat(new String[] {"--bootstrap-servers", bootstrapServers, "--topic", topicName,
             "--path", tablePath(), "--checkpoint", checkpoint(), "--pushgateway", pushgateway.address(),
             "--push-timeout", "5s"}, more);
     }
 
-    int sync(String... more) {
+    protected int sync(String... more) {
         return Jobs.execute(new SyncVisitsToDelta(), syncArgs(more));
     }
 
     /** Runs the synchronizer until {@link #stopSync} stops its query. */
-    Future<Integer> startSync(String... more) {
+    protected Future<Integer> startSync(String... more) {
         return background.submit(() -> Jobs.execute(new SyncVisitsToDelta(), syncArgs(more)));
     }
 
-    void stopSync() throws Exception {
+    protected void stopSync() throws Exception {
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> SparkSessions.activeQuery(spark(), SyncVisitsToDelta.QUERY_NAME), java.util.Optional::isPresent)
                 .orElseThrow().stop();
     }
 
-    long rows(String path) {
+    protected long rows(String path) {
         return spark().read().format("delta").load(path).count();
     }
 
     /** The rows of the table, 0 while it does not exist yet (a job in another JVM is creating it). */
-    long rowsOrZero() {
+    protected long rowsOrZero() {
         try {
             return rows(tablePath());
         } catch (Exception e) {
@@ -91,18 +96,18 @@ abstract class SyncTestSupport extends JobTestSupport {
         }
     }
 
-    String quarantinePath() {
+    protected String quarantinePath() {
         return tablePath() + "_quarantine";
     }
 
-    static Map<String, String> syncSeries(Map<String, String> more) {
+    protected static Map<String, String> syncSeries(Map<String, String> more) {
         java.util.HashMap<String, String> labels = new java.util.HashMap<>(more);
         labels.put("job", SyncVisitsToDelta.QUERY_NAME);
         labels.put("query", SyncVisitsToDelta.QUERY_NAME);
         return labels;
     }
 
-    static OptionalDouble syncValue(String metric, Map<String, String> labels) {
+    protected static OptionalDouble syncValue(String metric, Map<String, String> labels) {
         return pushgateway.value(metric, syncSeries(labels));
     }
 }

@@ -1,8 +1,10 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.alarms;
+
+import io.streamwatch.jobs.common.CheckpointFile;
 
 import io.streamwatch.rules.Alarm;
-import io.streamwatch.rules.DiscordMessage;
-import io.streamwatch.rules.DiscordWebhook;
+import io.streamwatch.jobs.alarms.discord.DiscordMessage;
+import io.streamwatch.jobs.alarms.discord.DiscordWebhook;
 import io.streamwatch.rules.Rule;
 import io.streamwatch.rules.RulesView;
 import io.streamwatch.rules.WebhookPrefixes;
@@ -148,7 +150,7 @@ final class AlarmDelivery implements AutoCloseable {
                 idle = false;
                 deliver(work);
             }
-        } catch (io.streamwatch.rules.DeliveryStopped | InterruptedException e) {
+        } catch (io.streamwatch.jobs.common.DeliveryStopped | InterruptedException e) {
             save(progress);
             LOG.info("alarm delivery stopped; the rest is delivered after a restart");
         } catch (RuntimeException e) {
@@ -156,7 +158,7 @@ final class AlarmDelivery implements AutoCloseable {
         }
     }
 
-    private void deliver(Work work) throws io.streamwatch.rules.DeliveryStopped, InterruptedException {
+    private void deliver(Work work) throws io.streamwatch.jobs.common.DeliveryStopped, InterruptedException {
         List<Alarm> alarms = work.alarms() != null ? work.alarms() : table.alarmsOf(spark, progress.queryId(), work.batchId());
         int from = work.batchId() == progress.batchId() ? Math.min(progress.delivered(), alarms.size()) : 0;
         if (work.alarms() != null) {
@@ -176,7 +178,7 @@ final class AlarmDelivery implements AutoCloseable {
         }
     }
 
-    private String deliver(Alarm alarm) throws io.streamwatch.rules.DeliveryStopped, InterruptedException {
+    private String deliver(Alarm alarm) throws io.streamwatch.jobs.common.DeliveryStopped, InterruptedException {
         Optional<Rule> rule = rules.rule(alarm.ruleId());
         if (rule.isEmpty()) {
             return "rule_deleted";

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.alarms;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamwatch.rules.Alarm;

@@ -1,4 +1,15 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.alarms;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.jobs.common.KafkaQuarantine;
+import io.streamwatch.jobs.common.PushOptions;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.common.StreamingJob;
+import io.streamwatch.jobs.common.ExactlyOnceAppend;
 
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
@@ -26,7 +37,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
@@ -114,8 +124,14 @@ public final class Alarms implements Callable<Integer> {
         AlarmsTable table = new AlarmsTable(alarmsPath, quarantinePath != null ? quarantinePath : alarmsPath + "_quarantine");
         table.createIfMissing(spark);
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
-        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
-                new BatchDurationListener(settings), new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings)));
+        List<StreamingQueryListener> listeners = List.of(new BatchDurationListener(settings),
+                new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings));
+        StreamingJob.run(spark, push, LOG, listeners, () -> match(spark, table, settings, allowed));
+        return 0;
+    }
+
+    /** Loads the rules, then matches the metrics against them until the query stops, delivering what it raises. */
+    private void match(SparkSession spark, AlarmsTable table, StreamwatchSettings settings, WebhookPrefixes allowed) throws Exception {
         try (RulesView rules = RulesView.start(bootstrapServers, rulesTopic)) {
             if (!rules.awaitLoaded(Duration.ofSeconds(60))) {
                 throw new JobFailure("the rules topic " + rulesTopic + " could not be read to its end within 60 s");
@@ -127,19 +143,12 @@ public final class Alarms implements Callable<Integer> {
                 StreamingQuery query = startQuery(spark, new BatchMatcher(table, rules, delivery, counts, report));
                 delivery.resume(query.id().toString());
                 LOG.info("matching {} against {} rules of {}; alarms into {}", metricsTopic, rules.rules().size(), rulesTopic, alarmsPath);
-                try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
-                    query.awaitTermination();
-                }
+                StreamingJob.awaitUntilStopped(query);
             } finally {
                 delivery.close(deliveryGrace);
                 report.run();
             }
-        } finally {
-            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
-            push.flush(spark, LOG);
-            SparkSessions.detach(spark, attached);
         }
-        return 0;
     }
 
     private WebhookPrefixes checkFlags() {
@@ -233,8 +242,9 @@ public final class Alarms implements Callable<Integer> {
         @Override
         public void call(Dataset<Row> records, Long batchId) {
             SparkSession spark = records.sparkSession();
-            String appId = SyncVisitsToDelta.BatchWriter.appIdOf(spark);
-            String queryId = appId.substring(appId.indexOf(':') + 1);
+            ExactlyOnceAppend append = ExactlyOnceAppend.of(spark, batchId);
+            String appId = append.appId();
+            String queryId = append.queryId();
             if (states == null) {
                 states = new HashMap<>(table.ruleStates(spark));
                 delivery.resume(queryId);
@@ -252,17 +262,12 @@ public final class Alarms implements Callable<Integer> {
             try {
                 AlarmMatching.Result matched = new AlarmMatching(records, broadcastRules, broadcastStates).collect(index.hasStatefulRules());
                 long matchedAt = System.nanoTime();
-                Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
                 if (!matched.quarantined().isEmpty()) {
-                    spark.createDataFrame(matched.quarantined(), KafkaQuarantine.SCHEMA)
-                            .withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
-                            .write().format("delta").mode("append").options(idempotent).save(table.quarantinePath());
+                    append.taggedTo(spark.createDataFrame(matched.quarantined(), KafkaQuarantine.SCHEMA), table.quarantinePath());
                 }
                 List<Alarm> alarms = matched.alarms();
                 if (!alarms.isEmpty()) {
-                    spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA)
-                            .withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
-                            .write().format("delta").mode("append").options(idempotent).save(table.path());
+                    append.taggedTo(spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA), table.path());
                 }
                 for (Alarm alarm : alarms) {
                     states.put(alarm.ruleId(), states.getOrDefault(alarm.ruleId(), AlarmsTable.RuleState.NONE).after(alarm));

@@ -1,4 +1,7 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.alarms;
+
+import io.streamwatch.jobs.common.DeltaTables;
+import io.streamwatch.jobs.common.KafkaQuarantine;
 
 import io.streamwatch.rules.Alarm;
 import io.streamwatch.rules.Operator;

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 /**
  * A flag whose value parses but makes no sense (a negative count, a ratio above 1): reported like a flag that

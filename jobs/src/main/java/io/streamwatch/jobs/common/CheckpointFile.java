@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,23 +20,23 @@ import org.apache.hadoop.fs.Path;
  * aside, renamed over): a crash leaves the last saved content, never half of one. Where delivery records how far
  * it got inside a micro-batch.
  */
-final class CheckpointFile {
-    static final ObjectMapper JSON = new ObjectMapper();
+public final class CheckpointFile {
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path path;
     private final Configuration hadoop;
 
-    CheckpointFile(String checkpoint, String relativePath, Configuration hadoop) {
+    public CheckpointFile(String checkpoint, String relativePath, Configuration hadoop) {
         this.path = new Path(checkpoint, relativePath);
         this.hadoop = hadoop;
     }
 
-    Path path() {
+    public Path path() {
         return path;
     }
 
     /** The saved content; empty when none was saved yet. Throws when it exists but cannot be read. */
-    Optional<JsonNode> load() throws IOException {
+    public Optional<JsonNode> load() throws IOException {
         FileSystem fs = path.getFileSystem(hadoop);
         if (!fs.exists(path)) {
             return Optional.empty();
@@ -46,7 +46,7 @@ final class CheckpointFile {
         }
     }
 
-    void save(JsonNode content) {
+    public void save(JsonNode content) {
         try {
             FileContext files = FileContext.getFileContext(path.toUri(), hadoop);
             Path temporary = new Path(path.getParent(), "." + path.getName() + "." + System.nanoTime());

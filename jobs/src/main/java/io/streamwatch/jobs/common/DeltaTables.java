@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
  * jobs starting on one table), Delta refuses ours (a concurrent commit, or a folder not yet a table): after a
  * short wait the other's table is there and kept.
  */
-final class DeltaTables {
+public final class DeltaTables {
     private static final Logger LOG = LoggerFactory.getLogger(DeltaTables.class);
     private static final int CREATE_ATTEMPTS = 5;
 
@@ -17,7 +17,7 @@ final class DeltaTables {
     }
 
     /** A table at a path; one that has a commit already is left as it is, without planning any SQL (a restart's common case). */
-    static void createIfMissing(SparkSession spark, String path, String columns, String properties) {
+    public static void createIfMissing(SparkSession spark, String path, String columns, String properties) {
         if (hasCommit(spark, path)) {
             return;
         }
@@ -35,7 +35,7 @@ final class DeltaTables {
     }
 
     /** {@code sqlName}: a catalog name or {@code delta.`path`}; {@code properties}: the TBLPROPERTIES list. */
-    static void createIfMissing(SparkSession spark, String sqlName, String description, String columns, String properties) {
+    public static void createIfMissing(SparkSession spark, String sqlName, String description, String columns, String properties) {
         String create = "CREATE TABLE IF NOT EXISTS " + sqlName + " (" + columns + ") USING delta TBLPROPERTIES (" + properties + ")";
         for (int attempt = 1; ; attempt++) {
             try {

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 import java.time.Duration;
 import java.util.List;
@@ -19,7 +19,7 @@ import sun.misc.SignalHandler;
  * <p>A job with nothing registered (a batch job) gets the JVM's default at once; a second signal, or a stop
  * that takes longer than {@link #GRACE}, too (shutdown hooks, exit 128 + signal).
  */
-final class GracefulStop {
+public final class GracefulStop {
     /** Below Kubernetes' default termination grace period (30 s), after which it sends SIGKILL. */
     static final Duration GRACE = Duration.ofSeconds(25);
     private static final Logger LOG = LoggerFactory.getLogger(GracefulStop.class);
@@ -41,7 +41,7 @@ final class GracefulStop {
     /**
      * Runs {@code stop} when a stop is requested (at once if it already was); the returned handle forgets it.
      */
-    static AutoCloseable whenRequested(Runnable stop) {
+    public static AutoCloseable whenRequested(Runnable stop) {
         ACTIONS.add(stop);
         if (REQUESTED.get()) {
             stop.run();
@@ -50,7 +50,7 @@ final class GracefulStop {
     }
 
     /** Whether a stop was requested, for loops that check it between steps. */
-    static boolean requested() {
+    public static boolean requested() {
         return REQUESTED.get();
     }
 

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 /** A failure a job reports as its one-line error (bad input, missing table), without a stack trace. */
 public final class JobFailure extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -54,7 +54,7 @@ public final class Jobs {
         return commandLine;
     }
 
-    static String oneLine(Throwable e) {
+    public static String oneLine(Throwable e) {
         Throwable shown = e;
         while (!(shown instanceof JobFailure) && shown.getCause() != null && shown.getMessage() == null) {
             shown = shown.getCause();

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -8,9 +8,9 @@ import org.apache.spark.sql.types.StructType;
  * deployment events): the raw key and value, the Kafka coordinates, the reason, and the query and micro-batch
  * that wrote the row (its idempotence key).
  */
-final class KafkaQuarantine {
+public final class KafkaQuarantine {
     /** The columns a job's quarantined rows carry, before the query and batch ids are added. */
-    static final StructType SCHEMA = new StructType()
+    public static final StructType SCHEMA = new StructType()
             .add("key", DataTypes.StringType)
             .add("value", DataTypes.StringType)
             .add("topic", DataTypes.StringType, false)
@@ -24,7 +24,7 @@ final class KafkaQuarantine {
     private KafkaQuarantine() {
     }
 
-    static void createIfMissing(org.apache.spark.sql.SparkSession spark, String path) {
+    public static void createIfMissing(org.apache.spark.sql.SparkSession spark, String path) {
         DeltaTables.createIfMissing(spark, path, COLUMNS, "'delta.appendOnly' = 'true'");
     }
 }

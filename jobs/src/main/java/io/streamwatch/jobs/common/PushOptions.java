@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.common;
 
 import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.PushTarget;

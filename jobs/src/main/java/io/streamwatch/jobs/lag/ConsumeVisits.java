@@ -1,4 +1,12 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.lag;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.PushOptions;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.common.StreamingJob;
+import io.streamwatch.jobs.visits.VisitsTable;
 
 import io.streamwatch.listeners.ReaderVersionListener;
 import java.time.Duration;
@@ -10,7 +18,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,20 +74,11 @@ public final class ConsumeVisits implements Callable<Integer> {
         }
         SparkSession spark = SparkSessions.getOrCreate("ConsumeVisits");
         table.requireExists(spark);
-        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark,
-                List.of(new ReaderVersionListener(push.settings(spark))));
-        try {
+        StreamingJob.run(spark, push, LOG, List.of(new ReaderVersionListener(push.settings(spark))), () -> {
             StreamingQuery query = startQuery(spark);
-            try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
-                query.awaitTermination();
-            }
-            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
-            LOG.info("query {} stopped after batch {}", queryName,
-                    query.lastProgress() == null ? "none" : query.lastProgress().batchId());
-        } finally {
-            push.flush(spark, LOG);
-            SparkSessions.detach(spark, attached);
-        }
+            StreamingJob.awaitUntilStopped(query);
+            LOG.info("query {} stopped after batch {}", queryName, query.lastProgress() == null ? "none" : query.lastProgress().batchId());
+        });
         return 0;
     }
 

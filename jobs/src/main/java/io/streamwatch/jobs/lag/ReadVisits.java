@@ -1,4 +1,9 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.lag;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.visits.VisitsTable;
 
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;

@@ -1,4 +1,11 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.lag;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.PushOptions;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.visits.VisitsSchema;
+import io.streamwatch.jobs.visits.VisitsTable;
 
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;

@@ -1,6 +1,9 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.notify;
 
-import io.streamwatch.rules.NovuClient;
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.Jobs;
+
+import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

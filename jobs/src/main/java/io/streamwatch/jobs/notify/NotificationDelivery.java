@@ -1,10 +1,12 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.notify;
+
+import io.streamwatch.jobs.common.CheckpointFile;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamwatch.rules.DeliveryStopped;
-import io.streamwatch.rules.NovuClient;
+import io.streamwatch.jobs.common.DeliveryStopped;
+import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

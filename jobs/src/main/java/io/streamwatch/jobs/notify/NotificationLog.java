@@ -1,6 +1,9 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.notify;
 
-import io.streamwatch.rules.NovuClient;
+import io.streamwatch.jobs.common.DeltaTables;
+import io.streamwatch.jobs.common.ExactlyOnceAppend;
+
+import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.sql.Timestamp;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -78,19 +81,15 @@ final class NotificationLog {
     }
 
     /** Appends a micro-batch's entries (the failed ones to the dead letters too); a batch already appended is skipped. */
-    void append(SparkSession spark, String appId, long batchId, List<Entry> entries) {
+    void append(SparkSession spark, ExactlyOnceAppend append, List<Entry> entries) {
         if (entries.isEmpty()) {
             return;
         }
-        String queryId = appId.substring(appId.indexOf(':') + 1);
-        Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
         List<Row> failed = entries.stream().filter(Entry::deadLetter).map(Entry::row).toList();
         if (!failed.isEmpty()) {
-            spark.createDataFrame(failed, SCHEMA).withColumn("query_id", functions.lit(queryId)).withColumn("batch_id", functions.lit(batchId))
-                    .write().format("delta").mode("append").options(idempotent).save(deadLetterPath);
+            append.taggedTo(spark.createDataFrame(failed, SCHEMA), deadLetterPath);
         }
-        spark.createDataFrame(entries.stream().map(Entry::row).toList(), SCHEMA).withColumn("query_id", functions.lit(queryId))
-                .withColumn("batch_id", functions.lit(batchId)).write().format("delta").mode("append").options(idempotent).save(deliveriesPath);
+        append.taggedTo(spark.createDataFrame(entries.stream().map(Entry::row).toList(), SCHEMA), deliveriesPath);
     }
 
     /**

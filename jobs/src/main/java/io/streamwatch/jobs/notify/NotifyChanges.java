@@ -1,4 +1,12 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.notify;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.PushOptions;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.common.StreamingJob;
 
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.MetricNaming;
@@ -6,8 +14,7 @@ import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import io.streamwatch.listeners.QueryHealthListener;
 import io.streamwatch.listeners.StreamwatchSettings;
-import io.streamwatch.rules.DeliveryStopped;
-import io.streamwatch.rules.NovuClient;
+import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -22,13 +29,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.apache.spark.api.java.function.VoidFunction2;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryException;
-import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -162,10 +165,16 @@ public final class NotifyChanges implements Callable<Integer> {
         log.createIfMissing(spark);
         NotificationLog.OpenTriggers open = settings.sendRetractions() ? log.openTriggers(spark) : new NotificationLog.OpenTriggers();
         StreamwatchSettings pushSettings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
-        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
-                new BatchDurationListener(pushSettings), new QueryHealthListener(pushSettings)));
         BatchNotifier notifier = new BatchNotifier(feed, log, settings, bulkFrom, requestTimeout, checkpoint);
         Runnable report = () -> report(spark, pushSettings, notifier);
+        StreamingJob.run(spark, push, LOG, List.of(new BatchDurationListener(pushSettings), new QueryHealthListener(pushSettings)),
+                () -> notify(spark, feed, settings, open, notifier, report));
+        return 0;
+    }
+
+    /** Delivers the feed's changes until the query stops; a SIGTERM lets the request in flight finish first. */
+    private void notify(SparkSession spark, ChangeFeed feed, Settings settings, NotificationLog.OpenTriggers open, BatchNotifier notifier,
+                        Runnable report) throws Exception {
         try (ProgressWatchdog watchdog = new ProgressWatchdog(queryName, feed.name(), settings.progressTimeout(), report)) {
             spark.streams().addListener(watchdog);
             notifier.start(spark, open, watchdog, report);
@@ -177,13 +186,13 @@ public final class NotifyChanges implements Callable<Integer> {
                     .start();
             LOG.info("notifying the changes of {} to workflow {} at {}{}{}", feed.name(), settings.workflow(), settings.novuUrl(),
                     settings.sendRetractions() ? ", with retractions" : "", settings.testMode() ? " (TEST_MODE: nothing is sent)" : "");
-            try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> {
-                notifier.stopAfterTheRequestInFlight(Duration.ofSeconds(20));
-                SparkSessions.stop(query);
-            })) {
-                query.awaitTermination();
+            try {
+                StreamingJob.awaitUntilStopped(query, () -> {
+                    notifier.stopAfterTheRequestInFlight(Duration.ofSeconds(20));
+                    SparkSessions.stop(query);
+                });
             } catch (StreamingQueryException e) {
-                if (!notifier.stopping && !stoppedMidBatch(e)) {
+                if (!notifier.stopping && !BatchNotifier.stoppedMidBatch(e)) {
                     throw new JobFailure("the notification query failed: " + Jobs.oneLine(e));
                 }
                 LOG.info("stopped in the middle of a batch: the rest of it is delivered after a restart");
@@ -191,12 +200,7 @@ public final class NotifyChanges implements Callable<Integer> {
                 spark.streams().removeListener(watchdog);
                 report.run();
             }
-        } finally {
-            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
-            push.flush(spark, LOG);
-            SparkSessions.detach(spark, attached);
         }
-        return 0;
     }
 
     /** The flags, else the environment, else the defaults; whatever is missing or contradicts is a bad flag. */
@@ -338,105 +342,5 @@ public final class NotifyChanges implements Callable<Integer> {
                             watchdog != null && watchdog.stalled() ? 1 : 0));
                     return samples;
                 }));
-    }
-
-    private static boolean stoppedMidBatch(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof StoppedMidBatch) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * A stop (SIGTERM, or {@code query.stop()}) came while a batch was being delivered; its progress is saved. An
-     * interruption, so that Spark ends a query stopped this way as stopped, not as failed with an error.
-     */
-    static final class StoppedMidBatch extends InterruptedException {
-        StoppedMidBatch(long batchId) {
-            super("stopped while delivering batch " + batchId + "; the rest is delivered after a restart");
-        }
-    }
-
-    /** One micro-batch: its changes delivered in order, then its deliveries and dead letters appended once. */
-    static final class BatchNotifier implements VoidFunction2<Dataset<Row>, Long> {
-        private final ChangeFeed feed;
-        private final NotificationLog log;
-        private final Settings settings;
-        volatile boolean stopping;
-        private volatile boolean delivering;
-        volatile NotificationDelivery delivery;
-        volatile ProgressWatchdog watchdog;
-        private final int bulkFrom;
-        private final Duration requestTimeout;
-        private final String checkpoint;
-        private Runnable report;
-
-        BatchNotifier(ChangeFeed feed, NotificationLog log, Settings settings, int bulkFrom, Duration requestTimeout, String checkpoint) {
-            this.feed = feed;
-            this.log = log;
-            this.settings = settings;
-            this.bulkFrom = bulkFrom;
-            this.requestTimeout = requestTimeout;
-            this.checkpoint = checkpoint;
-        }
-
-        void start(SparkSession spark, NotificationLog.OpenTriggers open, ProgressWatchdog watchdog, Runnable report) {
-            Optional<NovuClient> novu = settings.testMode() ? Optional.empty()
-                    : Optional.of(new NovuClient(settings.novuUrl(), settings.apiKey().orElseThrow(), () -> stopping, requestTimeout));
-            this.delivery = new NotificationDelivery(novu, new NotificationDelivery.Settings(settings.workflow(), settings.recipients(), bulkFrom),
-                    open, new CheckpointFile(checkpoint, "streamwatch-notify/progress.json", spark.sparkContext().hadoopConfiguration()));
-            this.watchdog = watchdog;
-            this.report = report;
-        }
-
-        /**
-         * Stops delivery once the request in flight is answered (interrupting it would leave its outcome unknown and
-         * send it again after a restart), waiting at most {@code bound}.
-         */
-        void stopAfterTheRequestInFlight(Duration bound) {
-            stopping = true;
-            long deadline = System.nanoTime() + bound.toNanos();
-            while (delivering && System.nanoTime() < deadline) {
-                try {
-                    Thread.sleep(20);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-            }
-        }
-
-        @Override
-        public void call(Dataset<Row> batch, Long batchId) throws Exception {
-            SparkSession spark = batch.sparkSession();
-            List<ChangeFeed.Change> changes = feed.changes(batch, settings.sendRetractions());
-            if (changes.isEmpty()) {
-                return;
-            }
-            long started = System.nanoTime();
-            List<NotificationLog.Entry> entries;
-            delivering = true;
-            try {
-                entries = delivery.deliver(batchId, changes);
-            } catch (DeliveryStopped | InterruptedException e) {
-                report.run();
-                throw new StoppedMidBatch(batchId);
-            } finally {
-                delivering = false;
-            }
-            long deliveredAt = System.nanoTime();
-            log.append(spark, SyncVisitsToDelta.BatchWriter.appIdOf(spark), batchId, entries);
-            report.run();
-            LOG.info("batch {}: {} change(s) handled in {} ms ({}), logged in {} ms", batchId, changes.size(), (deliveredAt - started) / 1_000_000,
-                    summary(entries), (System.nanoTime() - deliveredAt) / 1_000_000);
-        }
-
-        private static String summary(List<NotificationLog.Entry> entries) {
-            Map<String, Long> counts = new java.util.TreeMap<>();
-            entries.forEach(entry -> counts.merge(entry.action() + " " + entry.outcome(), 1L, Long::sum));
-            return counts.toString();
-        }
     }
 }

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.notify;
 
 import java.time.Duration;
 import java.util.concurrent.Executors;

@@ -1,4 +1,10 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.GracefulStop;
+import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.KafkaOptions;
 
 import java.time.Instant;
 import java.util.Map;

@@ -1,4 +1,17 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.ExactlyOnceAppend;
+import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.jobs.common.PushOptions;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.common.StreamingJob;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+import io.streamwatch.jobs.visits.VisitsSchema;
+import io.streamwatch.jobs.visits.VisitsTable;
 
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
@@ -11,7 +24,6 @@ import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.execution.streaming.StreamExecution;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.Trigger;
@@ -105,20 +117,14 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
         CreateVisitsTable.createIfMissing(spark, table, VisitsSchema.nested.columns());
         CreateVisitsTable.createIfMissing(spark, quarantine, VisitsSchema.QUARANTINE_COLUMNS);
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
-        List<StreamingQueryListener> attached = noListeners ? List.of() : SparkSessions.attachUnlessConfigured(spark, List.of(
-                new BatchDurationListener(settings), new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(kafka.bootstrapServers())), new QueryHealthListener(settings)));
-        try {
+        List<StreamingQueryListener> listeners = noListeners ? List.of() : List.of(new BatchDurationListener(settings),
+                new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(kafka.bootstrapServers())), new QueryHealthListener(settings));
+        StreamingJob.run(spark, push, LOG, listeners, () -> {
             StreamingQuery query = startQuery(spark, quarantine);
             LOG.info("synchronizing {} into {} (quarantine: {})", kafka.topic(), table.describe(), quarantine.describe());
-            try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
-                query.awaitTermination();
-            }
+            StreamingJob.awaitUntilStopped(query);
             LOG.info("query {} stopped after batch {}", queryName, query.lastProgress() == null ? "none" : query.lastProgress().batchId());
-        } finally {
-            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
-            push.flush(spark, LOG);
-            SparkSessions.detach(spark, attached);
-        }
+        });
         return 0;
     }
 
@@ -143,54 +149,32 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
      * Writes one micro-batch: the valid visits, then the quarantined records, both as idempotent Delta
      * appends by column name, so a batch re-run after a crash writes nothing twice; an empty side is not
      * written (a Delta commit costs more than the rest of a small batch).
-     *
-     * <p>The idempotence key is the query's persistent id ({@code txnAppId}) plus the batch id
-     * ({@code txnVersion}). Delta skips every txnVersion at or below the last one it recorded for an appId, so
-     * the appId must be the checkpoint's own: Spark keeps the query id in the checkpoint, the same across
-     * restarts of it (a re-run batch is skipped) and new for a new checkpoint or another query (whose batch
-     * ids start again at 0 and must all be written).
+     * ({@link ExactlyOnceAppend}).
      */
-    record BatchWriter(VisitsTable.Target visits, VisitsTable.Target quarantine, long delayMillis, long delayFromBatch, Long failInBatch)
+    public record BatchWriter(VisitsTable.Target visits, VisitsTable.Target quarantine, long delayMillis, long delayFromBatch, Long failInBatch)
             implements VoidFunction2<Dataset<Row>, Long> {
         @Override
         public void call(Dataset<Row> records, Long batchId) throws Exception {
             if (delayMillis > 0 && batchId >= delayFromBatch) {
                 Thread.sleep(delayMillis);
             }
-            String appId = appIdOf(records.sparkSession());
+            ExactlyOnceAppend append = ExactlyOnceAppend.of(records.sparkSession(), batchId);
             VisitsValidation validation = new VisitsValidation(records);
             validation.checked().persist();
             try {
                 long quarantined = validation.quarantined().count();
-                appendUnlessEmpty(validation.validVisits(), visits, appId, batchId);
+                if (!validation.validVisits().isEmpty()) {
+                    visits.append(validation.validVisits(), append.options());
+                }
                 if (failInBatch != null && failInBatch.longValue() == batchId) {
                     throw new IllegalStateException("failure injected in micro-batch " + batchId + " (--fail-in-batch)");
                 }
                 if (quarantined > 0) {
-                    append(validation.quarantined(), quarantine, appId, batchId);
+                    quarantine.append(validation.quarantined(), append.options());
                 }
             } finally {
                 validation.checked().unpersist();
             }
-        }
-
-        /** The idempotence key of the running query: {@code streamwatch:<query id>}. */
-        static String appIdOf(SparkSession spark) {
-            String queryId = spark.sparkContext().getLocalProperty(StreamExecution.QUERY_ID_KEY());
-            if (queryId == null) {
-                throw new IllegalStateException("not called from a streaming query: no " + StreamExecution.QUERY_ID_KEY());
-            }
-            return "streamwatch:" + queryId;
-        }
-
-        private static void appendUnlessEmpty(Dataset<Row> rows, VisitsTable.Target target, String appId, long batchId) {
-            if (!rows.isEmpty()) {
-                append(rows, target, appId, batchId);
-            }
-        }
-
-        private static void append(Dataset<Row> rows, VisitsTable.Target target, String appId, long batchId) {
-            target.append(rows, java.util.Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId)));
         }
     }
 }

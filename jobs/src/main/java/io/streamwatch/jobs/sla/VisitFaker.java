@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

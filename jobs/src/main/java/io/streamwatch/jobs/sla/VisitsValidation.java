@@ -1,4 +1,6 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.visits.VisitsSchema;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.current_timestamp;

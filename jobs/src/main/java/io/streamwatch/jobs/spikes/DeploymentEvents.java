@@ -1,4 +1,6 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.spikes;
+
+import io.streamwatch.jobs.common.KafkaQuarantine;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

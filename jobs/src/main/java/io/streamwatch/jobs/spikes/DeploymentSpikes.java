@@ -1,4 +1,16 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.spikes;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.DeltaTables;
+import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.jobs.common.KafkaQuarantine;
+import io.streamwatch.jobs.common.PushOptions;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.common.StreamingJob;
+import io.streamwatch.jobs.common.ExactlyOnceAppend;
 
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
@@ -92,9 +104,15 @@ public final class DeploymentSpikes implements Callable<Integer> {
         DeltaTables.createIfMissing(spark, eventsPath, DeploymentEvents.COLUMNS, "'delta.appendOnly' = 'true'");
         KafkaQuarantine.createIfMissing(spark, quarantinePath());
         StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
-        List<StreamingQueryListener> attached = SparkSessions.attachUnlessConfigured(spark, List.of(
-                new BatchDurationListener(settings), new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings)));
+        List<StreamingQueryListener> listeners = List.of(new BatchDurationListener(settings),
+                new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings));
         PushGroup group = new PushGroup(settings.jobOr(JOB), Map.of("query", QUERY_NAME));
+        StreamingJob.run(spark, push, LOG, listeners, () -> count(spark, group));
+        return 0;
+    }
+
+    /** Records the events and evaluates the window until the query stops. */
+    private void count(SparkSession spark, PushGroup group) throws Exception {
         try (DeploymentWindow deployments = new DeploymentWindow(spark, eventsPath, sibling("dim_deployments"), sibling("organization_alert"),
                 window, threshold, push.publisher(spark), group)) {
             deployments.start(evaluateEvery);
@@ -110,15 +128,8 @@ public final class DeploymentSpikes implements Callable<Integer> {
                     .foreachBatch(new EventWriter(eventsPath, quarantinePath(), deployments))
                     .start();
             LOG.info("counting deployments of {} over {} s windows into {} (alert above {})", topic, window.toSeconds(), eventsPath, threshold);
-            try (AutoCloseable onSigterm = GracefulStop.whenRequested(() -> SparkSessions.stop(query))) {
-                query.awaitTermination();
-            }
-        } finally {
-            SparkSessions.awaitListeners(spark, Duration.ofSeconds(30));
-            push.flush(spark, LOG);
-            SparkSessions.detach(spark, attached);
+            StreamingJob.awaitUntilStopped(query);
         }
-        return 0;
     }
 
     private void checkFlags() {
@@ -152,18 +163,14 @@ public final class DeploymentSpikes implements Callable<Integer> {
         @Override
         public void call(Dataset<Row> records, Long batchId) {
             long started = System.nanoTime();
-            String appId = SyncVisitsToDelta.BatchWriter.appIdOf(records.sparkSession());
-            String queryId = appId.substring(appId.indexOf(':') + 1);
-            Map<String, String> idempotent = Map.of("txnAppId", appId, "txnVersion", String.valueOf(batchId));
+            ExactlyOnceAppend append = ExactlyOnceAppend.of(records.sparkSession(), batchId);
             DeploymentEvents events = new DeploymentEvents(records);
             events.checked().persist(StorageLevel.MEMORY_AND_DISK());
             try {
                 if (!events.quarantined().isEmpty()) {
-                    events.quarantined().withColumn("query_id", org.apache.spark.sql.functions.lit(queryId))
-                            .withColumn("batch_id", org.apache.spark.sql.functions.lit(batchId))
-                            .write().format("delta").mode("append").options(idempotent).save(quarantinePath);
+                    append.taggedTo(events.quarantined(), quarantinePath);
                 }
-                events.valid().write().format("delta").mode("append").options(idempotent).save(eventsPath);
+                append.to(events.valid(), eventsPath);
             } finally {
                 events.checked().unpersist();
             }

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.spikes;
 
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;

@@ -1,4 +1,11 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.spikes;
+
+import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.GracefulStop;
+import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.KafkaOptions;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,4 +1,8 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.visits;
+
+import io.streamwatch.jobs.common.DeltaTables;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
@@ -47,7 +51,7 @@ public final class CreateVisitsTable implements Callable<Integer> {
     }
 
     /** Creates an append-only Delta table with these columns unless it exists (see {@link DeltaTables}). */
-    static void createIfMissing(SparkSession spark, VisitsTable table, String columns) {
+    public static void createIfMissing(SparkSession spark, VisitsTable table, String columns) {
         DeltaTables.createIfMissing(spark, table.sqlName(), table.describe(), columns, "'delta.appendOnly' = 'true'");
     }
 

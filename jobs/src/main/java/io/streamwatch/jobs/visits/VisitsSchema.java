@@ -1,4 +1,4 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.visits;
 
 import org.apache.spark.sql.types.StructType;
 

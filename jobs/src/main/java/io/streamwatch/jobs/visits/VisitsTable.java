@@ -1,4 +1,6 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.visits;
+
+import io.streamwatch.jobs.common.JobFailure;
 
 import io.delta.tables.DeltaTable;
 import org.apache.spark.sql.Dataset;

@@ -1,4 +1,8 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.alarms;
+
+import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -27,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * The alarms job in this JVM on a real broker, Delta tables, a real Pushgateway, and a local HTTP peer speaking
  * Discord's webhook API (204, 429 with retry_after, 500, 404).
  */
-class AlarmsTest extends SyncTestSupport {
+class AlarmsTest extends KafkaPushgatewayAndSparkTest {
     static int topics;
     final ExecutorService background = Executors.newSingleThreadExecutor();
     WebhookReceiver discord;
@@ -93,7 +97,7 @@ class AlarmsTest extends SyncTestSupport {
 
     /** Publishes a value every 0.1 s with the seed's constant emulator. */
     void emulate(String metric, String value, int count) {
-        assertEquals(0, io.streamwatch.rules.Cli.execute(new io.streamwatch.rules.Sources(), "constant", metric, value, "0.1",
+        assertEquals(0, io.streamwatch.rules.Cli.execute(new io.streamwatch.rules.emulators.MetricEmulators(), "constant", metric, value, "0.1",
                 "--count", String.valueOf(count), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", metricsTopic, "--quiet"));
     }
 

@@ -1,8 +1,12 @@
 package io.streamwatch.jobs.bench;
 
-import io.streamwatch.jobs.Alarms;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.jobs.alarms.Alarms;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+
+import io.streamwatch.jobs.alarms.Alarms;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.rules.KafkaTopics;
 import io.streamwatch.rules.Operator;
 import io.streamwatch.rules.Rule;

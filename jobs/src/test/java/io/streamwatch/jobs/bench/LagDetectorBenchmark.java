@@ -1,10 +1,16 @@
 package io.streamwatch.jobs.bench;
 
-import io.streamwatch.jobs.ConsumeVisits;
-import io.streamwatch.jobs.CreateVisitsTable;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
-import io.streamwatch.jobs.WriteVisits;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.lag.ConsumeVisits;
+import io.streamwatch.jobs.lag.WriteVisits;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+
+import io.streamwatch.jobs.lag.ConsumeVisits;
+import io.streamwatch.jobs.visits.CreateVisitsTable;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.lag.WriteVisits;
 import io.streamwatch.listeners.DeltaCommits;
 import io.streamwatch.listeners.ReaderVersionListener;
 import io.streamwatch.listeners.StreamwatchSettings;

@@ -1,10 +1,14 @@
 package io.streamwatch.jobs.bench;
 
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.notify.NotifyChanges;
+
 import static org.awaitility.Awaitility.await;
 
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.NotifyChanges;
-import io.streamwatch.jobs.SparkSessions;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.notify.NotifyChanges;
+import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.testkit.Figures;
 import io.streamwatch.testkit.LocalPushgateway;
 import io.streamwatch.testkit.NovuReceiver;

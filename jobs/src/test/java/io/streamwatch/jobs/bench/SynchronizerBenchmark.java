@@ -1,9 +1,14 @@
 package io.streamwatch.jobs.bench;
 
-import io.streamwatch.jobs.GenerateVisits;
-import io.streamwatch.jobs.Jobs;
-import io.streamwatch.jobs.SparkSessions;
-import io.streamwatch.jobs.SyncVisitsToDelta;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.sla.GenerateVisits;
+import io.streamwatch.jobs.sla.SyncVisitsToDelta;
+
+import io.streamwatch.jobs.sla.GenerateVisits;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.sla.SyncVisitsToDelta;
 import io.streamwatch.testkit.EmbeddedKafka;
 import io.streamwatch.testkit.Figures;
 import io.streamwatch.testkit.LocalPushgateway;

@@ -1,4 +1,6 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.lag;
+
+import io.streamwatch.jobs.PushgatewayAndSparkTest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,7 +11,7 @@ import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 
 /** The reader listener's view of a table's log, past Delta's checkpoint (every 10 commits). */
-class DeltaCommitsTest extends JobTestSupport {
+class DeltaCommitsTest extends PushgatewayAndSparkTest {
 
     @Test
     void theNewestVersionIsFoundPastTheLastCheckpointAndCommitTimesFollowTheLog() {

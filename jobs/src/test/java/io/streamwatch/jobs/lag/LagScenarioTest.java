@@ -1,4 +1,6 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.lag;
+
+import io.streamwatch.jobs.PushgatewayAndSparkTest;
 
 import static io.streamwatch.listeners.ReaderVersionListener.LAG_SECONDS;
 import static io.streamwatch.listeners.ReaderVersionListener.LAG_VERSIONS;
@@ -7,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 
-class LagScenarioTest extends JobTestSupport {
+class LagScenarioTest extends PushgatewayAndSparkTest {
 
     @Test
     void aCaughtUpConsumerHasNoLag() {

@@ -1,4 +1,8 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.lag;
+
+import io.streamwatch.jobs.PushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.junit.jupiter.api.Test;
 
-class PushgatewayDownTest extends JobTestSupport {
+class PushgatewayDownTest extends PushgatewayAndSparkTest {
 
     /** Times every callback of the listener it wraps, as Spark's listener bus calls it. */
     static final class Timed extends StreamingQueryListener {

@@ -1,4 +1,7 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.lag;
+
+import io.streamwatch.jobs.PushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.SparkSessions;
 
 import static io.streamwatch.listeners.ReaderVersionListener.READER_VERSION;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,7 +15,7 @@ import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.junit.jupiter.api.Test;
 
 /** The trap of the original: while the initial snapshot is read, reservoirVersion is not a processed version. */
-class SnapshotInSeveralBatchesTest extends JobTestSupport {
+class SnapshotInSeveralBatchesTest extends PushgatewayAndSparkTest {
 
     /** Records, batch after batch, the processed version the reader-version listener derives and pushes. */
     static final class ProcessedVersions extends StreamingQueryListener {

@@ -1,4 +1,8 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.notify;
+
+import io.streamwatch.jobs.PushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +39,7 @@ import org.junit.jupiter.api.Test;
  * speaking Novu's trigger, bulk and cancel API (201, a status other than processed, 400, 429 with Retry-After,
  * 500, a hang). Each bug of the original container is a test here.
  */
-class NotifyChangesTest extends JobTestSupport {
+class NotifyChangesTest extends PushgatewayAndSparkTest {
     static final String KEY = "nv-secret-4f9a2c7e81d3";
     final ExecutorService background = Executors.newSingleThreadExecutor();
     NovuReceiver novu;

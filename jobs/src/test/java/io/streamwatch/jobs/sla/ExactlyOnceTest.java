@@ -1,4 +1,7 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.Jobs;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * the table once, every malformed record in the quarantine once. Synchronizers run as real JVMs where the
  * behaviour is about processes.
  */
-class ExactlyOnceTest extends SyncTestSupport {
+class ExactlyOnceTest extends KafkaPushgatewayAndSparkTest {
 
     @Test
     void aNewCheckpointWithTheSameQueryNameWritesAllItsVisits() {

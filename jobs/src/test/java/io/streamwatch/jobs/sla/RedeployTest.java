@@ -1,4 +1,6 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,7 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A redeploy is not a crash: SIGTERM to a running job stops it gracefully, removes its health series, exits 0. */
-class RedeployTest extends SyncTestSupport {
+class RedeployTest extends KafkaPushgatewayAndSparkTest {
 
     @Test
     void sigtermStopsAContinuousSynchronizerGracefullyAndLeavesNothingThatLooksAlive() {

@@ -1,4 +1,7 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.Jobs;
 
 import static io.streamwatch.jobs.BadInputTest.assertOneLineError;
 import static io.streamwatch.jobs.BadInputTest.runCapturing;
@@ -7,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamwatch.testkit.FreePorts;
 import org.junit.jupiter.api.Test;
 
-class SyncBadFlagsTest extends SyncTestSupport {
+class SyncBadFlagsTest extends KafkaPushgatewayAndSparkTest {
 
     @Test
     void badFlagsGetOneLineAndANonZeroExitWithinBoundedTime() {

@@ -1,4 +1,7 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.Jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +13,7 @@ import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
-class SyncQuarantineTest extends SyncTestSupport {
+class SyncQuarantineTest extends KafkaPushgatewayAndSparkTest {
 
     @Test
     void validVisitsReachTheTableAndEveryMalformedRecordIsQuarantinedWithItsReason() {

@@ -1,4 +1,6 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.sla;
+
+import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
 
 import static io.streamwatch.listeners.BatchDurationListener.DURATION_MILLIS;
 import static io.streamwatch.listeners.BatchDurationListener.DURATION_SECONDS;
@@ -16,7 +18,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-class SyncSlaTest extends SyncTestSupport {
+class SyncSlaTest extends KafkaPushgatewayAndSparkTest {
 
     @Test
     void aDelayedBatchPushesItsDurationAndThePartitionLagsReachZero() throws Exception {

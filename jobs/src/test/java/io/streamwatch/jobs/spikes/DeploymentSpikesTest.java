@@ -1,4 +1,8 @@
-package io.streamwatch.jobs;
+package io.streamwatch.jobs.spikes;
+
+import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
+import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.SparkSessions;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The deployment spikes job in this JVM on a real broker, Delta tables and a real Pushgateway. */
-class DeploymentSpikesTest extends SyncTestSupport {
+class DeploymentSpikesTest extends KafkaPushgatewayAndSparkTest {
     static int topics;
     final ExecutorService background = Executors.newSingleThreadExecutor();
     String eventsTopic = "customer_events_" + (++topics);

@@ -1,4 +1,6 @@
-package io.streamwatch.rules;
+package io.streamwatch.rules.api;
+
+import io.streamwatch.rules.Cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,10 @@
-package io.streamwatch.rules;
+package io.streamwatch.rules.api;
+
+import io.streamwatch.rules.KafkaTopics;
+import io.streamwatch.rules.Rule;
+import io.streamwatch.rules.RuleJson;
+import io.streamwatch.rules.RulesView;
+import io.streamwatch.rules.WebhookPrefixes;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

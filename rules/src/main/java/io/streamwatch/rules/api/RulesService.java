@@ -1,4 +1,8 @@
-package io.streamwatch.rules;
+package io.streamwatch.rules.api;
+
+import io.streamwatch.rules.Cli;
+import io.streamwatch.rules.KafkaTopics;
+import io.streamwatch.rules.WebhookPrefixes;
 
 import java.nio.file.Path;
 import java.util.Optional;

@@ -1,4 +1,7 @@
-package io.streamwatch.rules;
+package io.streamwatch.rules.emulators;
+
+import io.streamwatch.rules.Cli;
+import io.streamwatch.rules.KafkaTopics;
 
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -22,17 +25,17 @@ import picocli.CommandLine.Spec;
  * {@code NAME: {"value": X}} records (key = the metric name, the value a JSON number) to the metrics topic every
  * PERIOD_SECONDS, forever or {@code --count} records.
  */
-@Command(name = "Sources", mixinStandardHelpOptions = true,
+@Command(name = "MetricEmulators", mixinStandardHelpOptions = true,
         description = "Metric source emulators publishing {\"value\": X} records to the metrics topic.",
-        subcommands = {Sources.Constant.class, Sources.Spikes.class, Sources.Stairs.class})
-public final class Sources implements Callable<Integer> {
+        subcommands = {MetricEmulators.Constant.class, MetricEmulators.Spikes.class, MetricEmulators.Stairs.class})
+public final class MetricEmulators implements Callable<Integer> {
     /** The values one emulator publishes, by record number (0, 1, 2, ...). */
     interface Series {
         BigDecimal valueAt(long index);
     }
 
     public static void main(String[] args) {
-        Cli.main(new Sources(), args);
+        Cli.main(new MetricEmulators(), args);
     }
 
     @Spec
@@ -101,7 +104,7 @@ public final class Sources implements Callable<Integer> {
                     String value = "{\"value\": " + series.valueAt(index).toPlainString() + "}";
                     producer.send(new ProducerRecord<>(topic, metricName, value), (metadata, e) -> {
                         if (e != null) {
-                            System.err.println("Sources: record not published: " + e.getMessage());
+                            System.err.println("MetricEmulators: record not published: " + e.getMessage());
                         }
                     });
                     if (!quiet) {

@@ -1,4 +1,7 @@
-package io.streamwatch.rules;
+package io.streamwatch.rules.api;
+
+import io.streamwatch.rules.RuleJson;
+import io.streamwatch.rules.WebhookPrefixes;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,7 @@
-package io.streamwatch.rules;
+package io.streamwatch.rules.emulators;
+
+import io.streamwatch.rules.Cli;
+import io.streamwatch.rules.api.RulesService;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The emulators' first records against the seed's sample output, on a real broker; the command lines' exit codes. */
-class SourcesAndFlagsTest {
+class MetricEmulatorsTest {
     @TempDir
     static Path dir;
     static EmbeddedKafka kafka;
@@ -32,7 +35,7 @@ class SourcesAndFlagsTest {
         String[] all = new String[args.length + 5];
         System.arraycopy(args, 0, all, 0, args.length);
         System.arraycopy(new String[] {"--bootstrap-servers", kafka.bootstrapServers(), "--topic", topic, "--quiet"}, 0, all, args.length, 5);
-        assertEquals(0, Cli.execute(new Sources(), all));
+        assertEquals(0, Cli.execute(new MetricEmulators(), all));
         return kafka.read(topic).stream().sorted(java.util.Comparator.comparingLong(EmbeddedKafka.Record::offset))
                 .map(r -> r.key() + ": " + r.value()).toList();
     }
@@ -78,14 +81,14 @@ class SourcesAndFlagsTest {
     @Test
     void badArgumentsExit2() throws Exception {
         String kafkaAt = kafka.bootstrapServers();
-        assertEquals(2, Cli.execute(new Sources()));
-        assertEquals(2, Cli.execute(new Sources(), "constant", "m", "1"));
-        assertEquals(2, Cli.execute(new Sources(), "constant", "m", "abc", "1"));
-        assertEquals(2, Cli.execute(new Sources(), "constant", "m", "1", "-1", "--bootstrap-servers", kafkaAt));
-        assertEquals(2, Cli.execute(new Sources(), "spikes", "m", "1", "2", "1", "0", "--bootstrap-servers", kafkaAt));
-        assertEquals(2, Cli.execute(new Sources(), "stairs", "m", "0", "10", "-1", "1", "--bootstrap-servers", kafkaAt));
-        assertEquals(2, Cli.execute(new Sources(), "stairs", "m", "0", "10", "0", "1", "--bootstrap-servers", kafkaAt));
-        assertEquals(0, Cli.execute(new Sources(), "stairs", "--help"));
+        assertEquals(2, Cli.execute(new MetricEmulators()));
+        assertEquals(2, Cli.execute(new MetricEmulators(), "constant", "m", "1"));
+        assertEquals(2, Cli.execute(new MetricEmulators(), "constant", "m", "abc", "1"));
+        assertEquals(2, Cli.execute(new MetricEmulators(), "constant", "m", "1", "-1", "--bootstrap-servers", kafkaAt));
+        assertEquals(2, Cli.execute(new MetricEmulators(), "spikes", "m", "1", "2", "1", "0", "--bootstrap-servers", kafkaAt));
+        assertEquals(2, Cli.execute(new MetricEmulators(), "stairs", "m", "0", "10", "-1", "1", "--bootstrap-servers", kafkaAt));
+        assertEquals(2, Cli.execute(new MetricEmulators(), "stairs", "m", "0", "10", "0", "1", "--bootstrap-servers", kafkaAt));
+        assertEquals(0, Cli.execute(new MetricEmulators(), "stairs", "--help"));
 
         assertEquals(2, Cli.execute(new RulesService(), "--bootstrap-servers", kafkaAt), "no token and no --no-auth");
         Path token = Files.writeString(dir.resolve("token"), "t0ken\n");

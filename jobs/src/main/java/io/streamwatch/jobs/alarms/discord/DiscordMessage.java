@@ -1,4 +1,10 @@
-package io.streamwatch.rules;
+package io.streamwatch.jobs.alarms.discord;
+
+import io.streamwatch.jobs.common.ShortText;
+import io.streamwatch.rules.Alarm;
+import io.streamwatch.rules.Operator;
+import io.streamwatch.rules.Rule;
+import io.streamwatch.rules.RuleJson;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -30,34 +36,22 @@ public final class DiscordMessage {
         String title = firing ? "Alarm triggered" : "Alarm resolved";
         int used = title.length();
         for (String[] field : fields) {
-            field[1] = cut(field[1], FIELD_VALUE_LIMIT);
+            field[1] = ShortText.cut(field[1], FIELD_VALUE_LIMIT);
             used += field[0].length() + field[1].length();
         }
-        String description = cut(alarm.sentence(), Math.min(DESCRIPTION_LIMIT, MESSAGE_LIMIT - used));
+        String description = ShortText.cut(alarm.sentence(), Math.min(DESCRIPTION_LIMIT, MESSAGE_LIMIT - used));
 
         ObjectNode embed = RuleJson.JSON.createObjectNode();
-        embed.put("title", cut(title, TITLE_LIMIT));
+        embed.put("title", ShortText.cut(title, TITLE_LIMIT));
         embed.put("description", description);
         embed.put("color", firing ? RED : GREEN);
         ArrayNode fieldNodes = embed.putArray("fields");
         for (String[] field : fields) {
-            fieldNodes.addObject().put("name", cut(field[0], FIELD_NAME_LIMIT)).put("value", field[1]);
+            fieldNodes.addObject().put("name", ShortText.cut(field[0], FIELD_NAME_LIMIT)).put("value", field[1]);
         }
         ObjectNode message = RuleJson.JSON.createObjectNode();
         message.putArray("embeds").add(embed);
         message.putObject("allowed_mentions").putArray("parse");
         return message;
-    }
-
-    /** At most {@code limit} characters, the last one an ellipsis when cut. */
-    static String cut(String text, int limit) {
-        if (text.length() <= limit) {
-            return text;
-        }
-        int end = limit - 1;
-        if (Character.isHighSurrogate(text.charAt(end - 1))) {
-            end--;
-        }
-        return text.substring(0, end) + "…";
     }
 }

@@ -1,4 +1,10 @@
-package io.streamwatch.rules;
+package io.streamwatch.jobs.alarms.discord;
+
+import io.streamwatch.jobs.common.Backoff;
+import io.streamwatch.jobs.common.ShortText;
+import io.streamwatch.jobs.common.DeliveryStopped;
+import io.streamwatch.rules.RuleJson;
+import io.streamwatch.rules.WebhookPrefixes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -108,11 +114,11 @@ public final class DiscordWebhook {
         try {
             JsonNode body = RuleJson.JSON.readTree(response.body());
             if (body != null && body.has("message")) {
-                return DiscordMessage.cut(body.get("message").asText() + (body.has("errors") ? " " + body.get("errors") : ""), 300);
+                return ShortText.cut(body.get("message").asText() + (body.has("errors") ? " " + body.get("errors") : ""), 300);
             }
         } catch (IOException | RuntimeException e) {
             // fall through
         }
-        return DiscordMessage.cut(response.body() == null ? "" : response.body().strip(), 300);
+        return ShortText.cut(response.body() == null ? "" : response.body().strip(), 300);
     }
 }

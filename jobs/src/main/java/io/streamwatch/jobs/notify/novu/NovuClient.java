@@ -1,4 +1,9 @@
-package io.streamwatch.rules;
+package io.streamwatch.jobs.notify.novu;
+
+import io.streamwatch.jobs.common.Backoff;
+import io.streamwatch.jobs.common.ShortText;
+import io.streamwatch.jobs.common.DeliveryStopped;
+import io.streamwatch.rules.RuleJson;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -228,7 +233,7 @@ public final class NovuClient {
         List<String> errors = new ArrayList<>();
         result.path("error").forEach(error -> errors.add(error.asText()));
         String reason = "status " + (status.isEmpty() ? "missing" : status) + (errors.isEmpty() ? "" : ": " + String.join("; ", errors));
-        return new Outcome(transactionId, FAILED, DiscordMessage.cut(reason, 300), httpStatus);
+        return new Outcome(transactionId, FAILED, ShortText.cut(reason, 300), httpStatus);
     }
 
     private static JsonNode data(HttpResponse<String> response) {
@@ -246,13 +251,13 @@ public final class NovuClient {
             JsonNode whole = RuleJson.JSON.readTree(response.body() == null ? "" : response.body());
             if (whole != null && whole.has("message")) {
                 JsonNode message = whole.get("message");
-                return "HTTP " + response.statusCode() + ": " + DiscordMessage.cut(message.isTextual() ? message.asText() : message.toString(), 300);
+                return "HTTP " + response.statusCode() + ": " + ShortText.cut(message.isTextual() ? message.asText() : message.toString(), 300);
             }
         } catch (IOException | RuntimeException e) {
             // not JSON
         }
         String text = body.isMissingNode() ? (response.body() == null ? "" : response.body().strip()) : body.toString();
-        return "HTTP " + response.statusCode() + (text.isEmpty() ? "" : ": " + DiscordMessage.cut(text, 300));
+        return "HTTP " + response.statusCode() + (text.isEmpty() ? "" : ": " + ShortText.cut(text, 300));
     }
 
     private void warnOnce(String what, String message) {

@@ -1,4 +1,8 @@
-package io.streamwatch.rules;
+package io.streamwatch.jobs.alarms.discord;
+
+import io.streamwatch.rules.Alarm;
+import io.streamwatch.rules.Operator;
+import io.streamwatch.rules.Rule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,6 @@
-package io.streamwatch.rules;
+package io.streamwatch.jobs.notify.novu;
+
+import io.streamwatch.jobs.common.DeliveryStopped;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
