@@ -91,11 +91,15 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     @Option(names = "--no-listeners", description = "Attach no streamwatch listener (to compare throughput).")
     boolean noListeners;
 
+    /** The JVM switch the fault-injection flags need: tests set it, a production job never does. */
+    public static final String FAULTS_SWITCH = "streamwatch.testing.faults";
+
     @Option(names = "--delay-from-batch", hidden = true, defaultValue = "0",
-            description = "Test aid: the --batch-delay applies from this micro-batch on (a batch that hangs after a healthy start).")
+            description = "Test aid (needs -D" + FAULTS_SWITCH + "=true): the --batch-delay applies from this micro-batch on.")
     long delayFromBatch;
 
-    @Option(names = "--fail-in-batch", hidden = true, description = "Test aid: throw in this micro-batch, after the visits are written.")
+    @Option(names = "--fail-in-batch", hidden = true,
+            description = "Test aid (needs -D" + FAULTS_SWITCH + "=true): throw in this micro-batch, after the visits are written.")
     Long failInBatch;
 
     public static void main(String[] args) {
@@ -106,6 +110,9 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     public Integer call() throws Exception {
         BadFlagValue.requireNotNegative("--batch-delay", batchDelay.toMillis(), batchDelay.toMillis() + "ms");
         BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
+        if ((failInBatch != null || delayFromBatch != 0) && !Boolean.getBoolean(FAULTS_SWITCH)) {
+            throw new BadFlagValue("--fail-in-batch and --delay-from-batch inject faults for tests: they need -D" + FAULTS_SWITCH + "=true");
+        }
         if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
             throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
         }

@@ -37,4 +37,21 @@ class SyncBadFlagsTest extends KafkaPushgatewayAndSparkTest {
         long seconds = (System.nanoTime() - start) / 1_000_000_000;
         assertTrue(seconds < 30, "two unreachable-broker checks took " + seconds + " s");
     }
+
+    /** The fault-injection flags are refused, as bad flags, by a JVM without the test switch (any production job). */
+    @Test
+    void theFaultInjectionFlagsNeedTheTestSwitch() {
+        generate(1, 0);
+        String switchValue = System.clearProperty(SyncVisitsToDelta.FAULTS_SWITCH);
+        try {
+            for (String flag : java.util.List.of("--fail-in-batch", "--delay-from-batch")) {
+                assertOneLineError(runCapturing(new SyncVisitsToDelta(), syncArgs(flag, "1")), Jobs.BAD_FLAGS,
+                        "--fail-in-batch and --delay-from-batch inject faults for tests: they need -D" + SyncVisitsToDelta.FAULTS_SWITCH + "=true");
+            }
+        } finally {
+            if (switchValue != null) {
+                System.setProperty(SyncVisitsToDelta.FAULTS_SWITCH, switchValue);
+            }
+        }
+    }
 }
