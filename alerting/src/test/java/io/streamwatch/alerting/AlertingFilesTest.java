@@ -81,6 +81,40 @@ class AlertingFilesTest {
         }
     }
 
+    /**
+     * One catalog of metric names: every name the rules and dashboards use is one the listener library
+     * ({@code MetricCatalog}) or the companion jobs ({@code JobMetric}) declare, and every name the jobs declare is in docs/.
+     */
+    @Test
+    void theRulesAndDashboardsUseOnlyCataloguedNamesAndTheDocsNameEveryJobMetric() throws IOException {
+        Set<String> catalogued = new java.util.TreeSet<>(io.streamwatch.listeners.MetricCatalog.names());
+        for (io.streamwatch.jobs.common.JobMetric metric : io.streamwatch.jobs.common.JobMetric.values()) {
+            catalogued.add(metric.metricName());
+        }
+        Pattern name = Pattern.compile("\\b(?:streamwatch|visits|organization)_[a-z_]+\\b");
+        List<String> files = new java.util.ArrayList<>(io.streamwatch.testkit.DashboardPanels.FILES);
+        RULE_FILES.forEach(file -> files.add("docker/prometheus/rules/" + file));
+        Set<String> unknown = new java.util.TreeSet<>();
+        for (String file : files) {
+            java.util.regex.Matcher used = name.matcher(Files.readString(REPO.resolve(file)));
+            while (used.find()) {
+                if (!catalogued.contains(used.group())) {
+                    unknown.add(file + ": " + used.group());
+                }
+            }
+        }
+        assertEquals(Set.of(), unknown, "names no catalog declares");
+        StringBuilder docs = new StringBuilder();
+        try (java.util.stream.Stream<Path> pages = Files.list(REPO.resolve("docs"))) {
+            for (Path page : pages.filter(f -> f.toString().endsWith(".md")).toList()) {
+                docs.append(Files.readString(page));
+            }
+        }
+        for (io.streamwatch.jobs.common.JobMetric metric : io.streamwatch.jobs.common.JobMetric.values()) {
+            assertTrue(docs.toString().contains(metric.metricName()), metric.metricName() + " is in no page of docs/");
+        }
+    }
+
     /** The PrometheusRule holds exactly the generic group, which promtool accepts once taken out of the resource. */
     @Test
     @SuppressWarnings("unchecked")

@@ -1,5 +1,6 @@
 package io.streamwatch.jobs.alarms;
 
+import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.DurationConverter;
 import io.streamwatch.jobs.common.JobFailure;
@@ -197,21 +198,17 @@ public final class Alarms implements Callable<Integer> {
         push.publisher(spark).ifPresent(publisher -> publisher.publish(
                 new PushGroup(settings.jobOr(settings.naming().queryJob()), Map.of("query", queryName)), "alarms", () -> {
                     List<MetricSample> samples = new ArrayList<>();
-                    samples.add(MetricSample.of("streamwatch_alarm_rules", "Rules in the alarms job's view.", rules.rules().size()));
+                    samples.add(JobMetric.ALARM_RULES.sample(rules.rules().size()));
                     for (Alarm.State state : Alarm.State.values()) {
-                        samples.add(new MetricSample("streamwatch_alarms_total", "Alarms appended to the alarms table by this run.",
-                                Map.of("state", state.label()), counts.alarms.getOrDefault(state.label(), new AtomicLong()).get()));
+                        samples.add(JobMetric.ALARMS.sample(counts.alarms.getOrDefault(state.label(), new AtomicLong()).get(), state.label()));
                     }
-                    samples.add(MetricSample.of("streamwatch_alarm_records_quarantined_total", "Metric records quarantined by this run.",
-                            counts.quarantined.get()));
+                    samples.add(JobMetric.ALARM_RECORDS_QUARANTINED.sample(counts.quarantined.get()));
                     AlarmDelivery delivery = counts.delivery;
                     if (delivery != null) {
-                        delivery.outcomes().forEach((outcome, count) -> samples.add(new MetricSample("streamwatch_alarm_deliveries_total",
-                                "Alarms handled by delivery, by outcome (delivered, refused, webhook_gone, rule_deleted, not_allowed).",
-                                Map.of("outcome", outcome), count)));
-                        samples.add(MetricSample.of("streamwatch_alarm_delivery_rate_limited_total", "429 answers waited out.", delivery.rateLimited()));
-                        samples.add(MetricSample.of("streamwatch_alarm_delivery_retries_total", "Deliveries retried after a 5xx or no answer.", delivery.retried()));
-                        samples.add(MetricSample.of("streamwatch_alarm_webhooks_gone", "Webhooks that answered 404 and are no longer called.", delivery.goneWebhooks()));
+                        delivery.outcomes().forEach((outcome, count) -> samples.add(JobMetric.ALARM_DELIVERIES.sample(count, outcome)));
+                        samples.add(JobMetric.ALARM_DELIVERY_RATE_LIMITED.sample(delivery.rateLimited()));
+                        samples.add(JobMetric.ALARM_DELIVERY_RETRIES.sample(delivery.retried()));
+                        samples.add(JobMetric.ALARM_WEBHOOKS_GONE.sample(delivery.goneWebhooks()));
                     }
                     return samples;
                 }));

@@ -1,5 +1,6 @@
 package io.streamwatch.jobs.lag;
 
+import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.PushOptions;
@@ -7,7 +8,6 @@ import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.visits.VisitsSchema;
 import io.streamwatch.jobs.visits.VisitsTable;
 
-import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import java.sql.Timestamp;
 import java.util.ArrayList;
@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
         description = "Appends visits to the visits table and pushes visits_writer_version.")
 public final class WriteVisits implements Callable<Integer> {
     public static final String JOB = "visits_writer";
-    public static final String WRITER_VERSION = "visits_writer_version";
+    public static final String WRITER_VERSION = JobMetric.VISITS_WRITER_VERSION.metricName();
     private static final Logger LOG = LoggerFactory.getLogger(WriteVisits.class);
     private static final String[] PAGES = {"index.html", "contact.html", "about.html"};
 
@@ -91,8 +91,7 @@ public final class WriteVisits implements Callable<Integer> {
 
     private void pushWriterVersion(SparkSession spark, String tableLocation, long writerVersion) {
         PushGroup group = new PushGroup(jobName, Map.of("table", tableLocation));
-        push.publisher(spark).ifPresent(publisher -> publisher.publish(group, () -> List.of(MetricSample.of(WRITER_VERSION,
-                "Newest version of the Delta table committed by the writer.", writerVersion))));
+        push.publisher(spark).ifPresent(publisher -> publisher.publish(group, () -> List.of(JobMetric.VISITS_WRITER_VERSION.sample(writerVersion))));
         push.flush(spark, LOG);
     }
 }

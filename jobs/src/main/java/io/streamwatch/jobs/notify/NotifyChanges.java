@@ -1,5 +1,6 @@
 package io.streamwatch.jobs.notify;
 
+import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.DurationConverter;
 import io.streamwatch.jobs.common.JobFailure;
@@ -330,16 +331,12 @@ public final class NotifyChanges implements Callable<Integer> {
                     List<MetricSample> samples = new ArrayList<>();
                     NotificationDelivery delivery = notifier.delivery;
                     if (delivery != null) {
-                        delivery.outcomes().forEach((outcome, count) -> samples.add(new MetricSample("streamwatch_notifications_total",
-                                "Changes handled by outcome (processed, already_triggered, failed, cancelled, nothing_pending, test_mode).",
-                                Map.of("outcome", outcome), count)));
-                        samples.add(MetricSample.of("streamwatch_notify_rate_limited_total", "429 answers from Novu waited out.", delivery.rateLimited()));
-                        samples.add(MetricSample.of("streamwatch_notify_retries_total", "Requests to Novu retried (5xx, timeout, unreachable, key refused).",
-                                delivery.retried()));
+                        delivery.outcomes().forEach((outcome, count) -> samples.add(JobMetric.NOTIFICATIONS.sample(count, outcome)));
+                        samples.add(JobMetric.NOTIFY_RATE_LIMITED.sample(delivery.rateLimited()));
+                        samples.add(JobMetric.NOTIFY_RETRIES.sample(delivery.retried()));
                     }
                     ProgressWatchdog watchdog = notifier.watchdog;
-                    samples.add(MetricSample.of("streamwatch_notify_stalled", "1 while the query has made no progress for PROGRESS_TIMEOUT_MINUTES.",
-                            watchdog != null && watchdog.stalled() ? 1 : 0));
+                    samples.add(JobMetric.NOTIFY_STALLED.sample(watchdog != null && watchdog.stalled() ? 1 : 0));
                     return samples;
                 }));
     }

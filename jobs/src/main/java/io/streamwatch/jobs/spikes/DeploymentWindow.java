@@ -1,12 +1,13 @@
 package io.streamwatch.jobs.spikes;
 
+import io.streamwatch.jobs.common.JobMetric;
+
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import io.streamwatch.listeners.PushgatewayPublisher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.Executors;
@@ -127,13 +128,11 @@ final class DeploymentWindow implements AutoCloseable {
         TreeSet<String> organizations = new TreeSet<>();
         for (Row row : state.deployments()) {
             organizations.add(row.getString(0));
-            Map<String, String> labels = Map.of("organization", row.getString(0), "deployment_type", row.getString(1));
-            samples.add(new MetricSample("streamwatch_deployments", "Deployments in the window, per organization and type.", labels, row.getLong(2)));
-            samples.add(new MetricSample("streamwatch_deployment_customers", "Distinct customers deploying in the window.", labels, row.getLong(3)));
+            samples.add(JobMetric.DEPLOYMENTS.sample(row.getLong(2), row.getString(0), row.getString(1)));
+            samples.add(JobMetric.DEPLOYMENT_CUSTOMERS.sample(row.getLong(3), row.getString(0), row.getString(1)));
         }
         for (String organization : organizations) {
-            samples.add(new MetricSample("organization_alert", "1 while the organization's deployments in the window are above the threshold.",
-                    Map.of("organization", organization, "alert_name", ALERT_CONDITION), state.firing().contains(organization) ? 1 : 0));
+            samples.add(JobMetric.ORGANIZATION_ALERT.sample(state.firing().contains(organization) ? 1 : 0, organization, ALERT_CONDITION));
         }
         return samples;
     }
