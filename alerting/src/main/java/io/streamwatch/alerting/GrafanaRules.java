@@ -3,7 +3,9 @@ package io.streamwatch.alerting;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.DumperOptions;
@@ -80,7 +82,7 @@ public final class GrafanaRules {
         data.add(query);
         data.add(expression("B", Map.of("type", "reduce", "expression", "A", "reducer", "last")));
         data.add(expression("C", Map.of("type", "threshold", "expression", "B",
-                "conditions", List.of(Map.of("evaluator", new java.util.TreeMap<>(Map.of("type", "gt", "params", List.of(-1))))))));
+                "conditions", List.of(Map.of("evaluator", new TreeMap<>(Map.of("type", "gt", "params", List.of(-1))))))));
         rule.put("data", data);
         rule.put("noDataState", "OK");
         rule.put("execErrState", "Error");
@@ -98,7 +100,7 @@ public final class GrafanaRules {
         expression.put("datasourceUid", "__expr__");
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("refId", refId);
-        model.putAll(new java.util.TreeMap<>(body));
+        model.putAll(new TreeMap<>(body));
         expression.put("model", model);
         return expression;
     }
@@ -109,7 +111,7 @@ public final class GrafanaRules {
         Matcher matcher = WORD.matcher(alert);
         while (matcher.find()) {
             String word = matcher.group();
-            words.add(ACRONYMS.getOrDefault(word, words.isEmpty() ? word : word.toLowerCase(java.util.Locale.ROOT)));
+            words.add(ACRONYMS.getOrDefault(word, words.isEmpty() ? word : word.toLowerCase(Locale.ROOT)));
         }
         return String.join(" ", words);
     }
@@ -119,7 +121,7 @@ public final class GrafanaRules {
         List<String> words = new ArrayList<>();
         Matcher matcher = WORD.matcher(alert);
         while (matcher.find()) {
-            words.add(matcher.group().toLowerCase(java.util.Locale.ROOT));
+            words.add(matcher.group().toLowerCase(Locale.ROOT));
         }
         return String.join("-", words);
     }

@@ -4,10 +4,10 @@ import static io.streamwatch.demo.Demo.step;
 
 import io.streamwatch.jobs.alarms.Alarms;
 import io.streamwatch.jobs.common.Jobs;
-import io.streamwatch.jobs.notify.NotifyChanges;
 import io.streamwatch.jobs.common.SparkSessions;
-import io.streamwatch.rules.api.ApiToken;
+import io.streamwatch.jobs.notify.NotifyChanges;
 import io.streamwatch.rules.Cli;
+import io.streamwatch.rules.api.ApiToken;
 import io.streamwatch.rules.api.RulesService;
 import io.streamwatch.rules.emulators.MetricEmulators;
 import io.streamwatch.testkit.ChildJvm;
@@ -15,12 +15,14 @@ import io.streamwatch.testkit.FreePorts;
 import io.streamwatch.testkit.Http;
 import io.streamwatch.testkit.NovuReceiver;
 import io.streamwatch.testkit.WebhookReceiver;
-import java.util.Map;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -113,7 +115,7 @@ final class AlarmsScenario {
     /** Starts the notification job on the alarms table's change data feed, once the alarms job created the table. */
     private Future<Integer> startNotifications(ExecutorService background, NovuReceiver novu, String novuKey) throws InterruptedException {
         Path alarms = dir.resolve("alarms");
-        while (!java.nio.file.Files.exists(alarms.resolve("_delta_log").resolve("00000000000000000000.json"))) { // its first commit
+        while (!Files.exists(alarms.resolve("_delta_log").resolve("00000000000000000000.json"))) { // its first commit
             Thread.sleep(200);
         }
         step("3b. Start the notification job (NotifyChanges) on the alarms table's change data feed: each alarm triggers the Novu workflow "
@@ -146,7 +148,7 @@ final class AlarmsScenario {
     /** The rules service's shaded jar (mvn package builds it): its HTTP server would clash with Spark's in one JVM. */
     private static String rulesJar() throws IOException {
         Path target = io.streamwatch.alerting.AlertingConfig.repository().resolve("rules/target");
-        try (var jars = java.nio.file.Files.list(target)) {
+        try (var jars = Files.list(target)) {
             return jars.filter(jar -> jar.getFileName().toString().matches("streamwatch-rules-.*-all\\.jar")).findFirst()
                     .orElseThrow(() -> new IllegalStateException("no shaded rules jar in " + target + ": run mvn -B install -DskipTests"))
                     .toString();
@@ -171,7 +173,7 @@ final class AlarmsScenario {
 
     /** Runs curl as a person would, printing the command (token elided) and its answer. */
     private static String curl(String... args) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of("curl"));
+        List<String> command = new ArrayList<>(List.of("curl"));
         command.addAll(List.of(args));
         System.out.println("   $ " + String.join(" ", command.stream()
                 .map(arg -> arg.startsWith("Authorization: Bearer ") ? "'Authorization: Bearer $TOKEN'" : arg.contains(" ") || arg.contains("{") ? "'" + arg + "'" : arg)

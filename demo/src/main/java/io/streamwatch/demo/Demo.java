@@ -1,17 +1,18 @@
 package io.streamwatch.demo;
 
+import io.streamwatch.alerting.AlertingConfig;
+import io.streamwatch.alerting.LocalAlertingStack;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.listeners.PushgatewayPublisher;
 import io.streamwatch.testkit.EmbeddedKafka;
-import io.streamwatch.alerting.AlertingConfig;
-import io.streamwatch.alerting.LocalAlertingStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * The Quick start: the real jobs in one local Spark, against a Pushgateway started from Debian's package
@@ -92,7 +93,7 @@ public final class Demo implements Callable<Integer> {
      */
     private void deliverBeforeTheStackStops() {
         PushgatewayPublisher publisher = PushgatewayPublisher.shared(pushgatewayAddress);
-        publisher.flush(java.time.Duration.ofSeconds(10));
+        publisher.flush(Duration.ofSeconds(10));
         publisher.close();
     }
 

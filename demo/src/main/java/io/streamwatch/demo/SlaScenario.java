@@ -4,9 +4,9 @@ import static io.streamwatch.demo.Demo.job;
 import static io.streamwatch.demo.Demo.step;
 import static io.streamwatch.demo.PushgatewayView.format;
 
-import io.streamwatch.jobs.sla.GenerateVisits;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.jobs.sla.GenerateVisits;
 import io.streamwatch.jobs.sla.SyncVisitsToDelta;
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
@@ -15,6 +15,7 @@ import io.streamwatch.testkit.PrometheusText;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -124,7 +125,7 @@ final class SlaScenario {
     private static StreamingQuery awaitQuery() throws InterruptedException {
         SparkSession spark = SparkSessions.getOrCreate("demo");
         for (int i = 0; i < 600; i++) {
-            java.util.Optional<StreamingQuery> query = SparkSessions.activeQuery(spark, SyncVisitsToDelta.QUERY_NAME);
+            Optional<StreamingQuery> query = SparkSessions.activeQuery(spark, SyncVisitsToDelta.QUERY_NAME);
             if (query.isPresent()) {
                 return query.get();
             }

@@ -2,6 +2,7 @@ package io.streamwatch.listeners;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.util.Optional;
 import org.apache.spark.sql.streaming.SourceProgress;
 
@@ -43,7 +44,7 @@ public record DeltaSourceProgress(String tableLocation, long processedVersion) {
                 return reservoirVersion;
             }
             return readingSnapshot ? NOTHING_PROCESSED : reservoirVersion - 1;
-        } catch (java.io.IOException | NullPointerException e) {
+        } catch (IOException | NullPointerException e) {
             throw new IllegalArgumentException("not a Delta source offset: " + endOffsetJson, e);
         }
     }

@@ -3,7 +3,9 @@ package io.streamwatch.listeners;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import org.apache.spark.SparkConf;
 import scala.Tuple2;
 
@@ -23,7 +25,7 @@ import scala.Tuple2;
 public record KafkaConnection(Optional<String> bootstrapServers, Map<String, String> clientProperties) {
     public static final String PREFIX = StreamwatchSettings.PREFIX + "kafka.";
     /** streamwatch's own keys under {@link #PREFIX}; every other key there is a Kafka client property. */
-    static final java.util.Set<String> OWN_KEYS = java.util.Set.of("bootstrapServers", "commitGroup");
+    static final Set<String> OWN_KEYS = Set.of("bootstrapServers", "commitGroup");
     private static final String ADMIN_CLASS = "org.apache.kafka.clients.admin.Admin";
 
     public static final KafkaConnection NONE = new KafkaConnection(Optional.empty(), Map.of());
@@ -84,7 +86,7 @@ public record KafkaConnection(Optional<String> bootstrapServers, Map<String, Str
      * Admin API wraps it in an ExecutionException), no stack, nothing of the client's configuration.
      */
     static String describe(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.ExecutionException && failure.getCause() != null
+        Throwable cause = failure instanceof ExecutionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         String message = cause.getMessage() == null ? "" : ": " + cause.getMessage().lines().findFirst().orElse("");
         return cause.getClass().getSimpleName() + message;

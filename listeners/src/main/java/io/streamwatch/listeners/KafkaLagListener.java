@@ -5,12 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.streaming.SourceProgress;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka backlog: for every Kafka source of a query, per partition, the newest offset in the topic
@@ -39,8 +48,8 @@ public class KafkaLagListener extends PushingListener {
     /** Under both namings: how long the oldest record the query has not processed has been waiting. */
     public static final String LAG_SECONDS = "streamwatch_kafka_lag_seconds";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaLagListener.class);
-    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_CLIENT = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaLagListener.class);
+    private static final AtomicBoolean WARNED_NO_CLIENT = new AtomicBoolean();
 
     /** Reads of the end offsets after batches are at least this far apart (a heartbeat reads regardless). */
     private static final long MIN_READ_INTERVAL_MILLIS = 1_000;
@@ -50,12 +59,12 @@ public class KafkaLagListener extends PushingListener {
      * parsed on the reader thread, not on Spark's listener thread (a 500-partition topic is a large document).
      */
     private static final class Processed {
-        final java.util.UUID id;
+        final UUID id;
         final PushGroup group;
         private final StreamingQueryProgress progress;
         private Map<String, Map<Integer, Long>> offsets;
 
-        Processed(java.util.UUID id, PushGroup group, StreamingQueryProgress progress) {
+        Processed(UUID id, PushGroup group, StreamingQueryProgress progress) {
             this.id = id;
             this.group = group;
             this.progress = progress;
@@ -74,19 +83,19 @@ public class KafkaLagListener extends PushingListener {
     private final boolean liveEndOffsets;
     private volatile boolean endOffsetsFailing;
     private volatile boolean recordTimesFailing;
-    private final Map<java.util.UUID, Processed> processed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<UUID, Processed> processed = new ConcurrentHashMap<>();
     /** Queries whose batch ended since the last read of the end offsets. */
-    private final java.util.Set<java.util.UUID> progressed = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final java.util.concurrent.atomic.AtomicBoolean readQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Set<UUID> progressed = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean readQueued = new AtomicBoolean();
     private volatile long lastReadMillis;
-    private volatile java.util.concurrent.ScheduledExecutorService endOffsetReader;
+    private volatile ScheduledExecutorService endOffsetReader;
     private KafkaEndOffsets endOffsets;
     private KafkaRecordTimes recordTimes;
     /**
      * The timestamp of the record at each topic, partition and processed offset (it never changes, so a query held at one
      * offset costs one fetch, not one per heartbeat); on the reader thread only, kept to what the last full refresh used.
      */
-    private Map<String, Long> timestampAt = new java.util.HashMap<>();
+    private Map<String, Long> timestampAt = new HashMap<>();
 
     public KafkaLagListener(SparkConf conf) {
         this(StreamwatchSettings.from(conf));
@@ -123,7 +132,7 @@ public class KafkaLagListener extends PushingListener {
                 progressed.add(progress.id());
                 if (readQueued.compareAndSet(false, true)) {
                     long wait = Math.max(0, lastReadMillis + MIN_READ_INTERVAL_MILLIS - System.currentTimeMillis());
-                    endOffsetReader().schedule(() -> guarded("refresh", () -> refresh(false)), wait, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    endOffsetReader().schedule(() -> guarded("refresh", () -> refresh(false)), wait, TimeUnit.MILLISECONDS);
                 }
             } else {
                 publish(groupOf(progress), () -> lags(progress, metric));
@@ -153,7 +162,7 @@ public class KafkaLagListener extends PushingListener {
             progressed.clear();
             queries.addAll(processed.values());
         } else {
-            for (Iterator<java.util.UUID> ids = progressed.iterator(); ids.hasNext(); ) {
+            for (Iterator<UUID> ids = progressed.iterator(); ids.hasNext(); ) {
                 Processed query = processed.get(ids.next());
                 ids.remove();
                 if (query != null) {
@@ -164,8 +173,8 @@ public class KafkaLagListener extends PushingListener {
         if (queries.isEmpty()) {
             return;
         }
-        Map<String, Map<Integer, Long>> partitions = new java.util.HashMap<>();
-        queries.forEach(query -> query.offsets().forEach((topic, offsets) -> partitions.computeIfAbsent(topic, t -> new java.util.HashMap<>())
+        Map<String, Map<Integer, Long>> partitions = new HashMap<>();
+        queries.forEach(query -> query.offsets().forEach((topic, offsets) -> partitions.computeIfAbsent(topic, t -> new HashMap<>())
                 .putAll(offsets)));
         Map<String, Map<Integer, Long>> latest;
         try {
@@ -197,8 +206,8 @@ public class KafkaLagListener extends PushingListener {
      * has one (its processed offset below the end), by {@link #offsetKey}; fetched once per offset.
      */
     private Map<String, Long> oldestUnprocessedTimes(List<Processed> queries, Map<String, Map<Integer, Long>> latest, boolean everyQuery) {
-        Map<String, Long> known = new java.util.HashMap<>();
-        Map<String, Map<Integer, Long>> missing = new java.util.HashMap<>();
+        Map<String, Long> known = new HashMap<>();
+        Map<String, Map<Integer, Long>> missing = new HashMap<>();
         queries.forEach(query -> query.offsets().forEach((topic, partitions) -> partitions.forEach((partition, offset) -> {
             long end = latest.getOrDefault(topic, Map.of()).getOrDefault(partition, offset);
             if (end <= offset) {
@@ -209,7 +218,7 @@ public class KafkaLagListener extends PushingListener {
             if (time != null) {
                 known.put(key, time);
             } else {
-                missing.computeIfAbsent(topic, t -> new java.util.HashMap<>()).put(partition, offset);
+                missing.computeIfAbsent(topic, t -> new HashMap<>()).put(partition, offset);
             }
         })));
         if (!missing.isEmpty()) {
@@ -229,7 +238,7 @@ public class KafkaLagListener extends PushingListener {
             }
         }
         if (everyQuery) {
-            timestampAt = new java.util.HashMap<>(known);
+            timestampAt = new HashMap<>(known);
         } else {
             timestampAt.putAll(known);
         }
@@ -267,7 +276,7 @@ public class KafkaLagListener extends PushingListener {
         if (processed.isEmpty() && recordTimes != null) {
             recordTimes.close();
             recordTimes = null;
-            timestampAt = new java.util.HashMap<>();
+            timestampAt = new HashMap<>();
         }
     }
 
@@ -285,7 +294,7 @@ public class KafkaLagListener extends PushingListener {
         return endOffsets;
     }
 
-    private java.util.concurrent.ScheduledExecutorService endOffsetReader() {
+    private ScheduledExecutorService endOffsetReader() {
         if (endOffsetReader == null) {
             synchronized (this) {
                 if (endOffsetReader == null) {
@@ -307,7 +316,7 @@ public class KafkaLagListener extends PushingListener {
 
     /** Every Kafka source's end offsets (the next to read) by topic and partition; the lower one when two sources read one. */
     static Map<String, Map<Integer, Long>> processedOffsets(StreamingQueryProgress progress) {
-        Map<String, Map<Integer, Long>> offsets = new java.util.HashMap<>();
+        Map<String, Map<Integer, Long>> offsets = new HashMap<>();
         for (SourceProgress source : progress.sources()) {
             String description = source.description();
             if (description == null || !description.startsWith("Kafka") || source.endOffset() == null) {
@@ -320,7 +329,7 @@ public class KafkaLagListener extends PushingListener {
                     Map.Entry<String, JsonNode> partition = partitions.next();
                     long offset = partition.getValue().asLong(-1);
                     if (offset >= 0) {
-                        offsets.computeIfAbsent(topic.getKey(), t -> new java.util.HashMap<>())
+                        offsets.computeIfAbsent(topic.getKey(), t -> new HashMap<>())
                                 .merge(Integer.parseInt(partition.getKey()), offset, Math::min);
                     }
                 }

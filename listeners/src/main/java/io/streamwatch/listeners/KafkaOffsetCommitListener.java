@@ -1,5 +1,6 @@
 package io.streamwatch.listeners;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -8,12 +9,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 import org.slf4j.Logger;
@@ -38,7 +41,7 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
     public static final String GROUP = StreamwatchSettings.KAFKA_COMMIT_GROUP;
     public static final String BOOTSTRAP_SERVERS = StreamwatchSettings.KAFKA_BOOTSTRAP_SERVERS;
     private static final Logger LOG = LoggerFactory.getLogger(KafkaOffsetCommitListener.class);
-    private static final java.util.concurrent.atomic.AtomicBoolean WARNED_NO_CLIENT = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final AtomicBoolean WARNED_NO_CLIENT = new AtomicBoolean();
 
     private final String groupTemplate;
     private final String bootstrapServers;
@@ -60,7 +63,7 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
     }
 
     public KafkaOffsetCommitListener() {
-        this(org.apache.spark.SparkEnv.get() == null ? new SparkConf(false) : org.apache.spark.SparkEnv.get().conf());
+        this(SparkEnv.get() == null ? new SparkConf(false) : SparkEnv.get().conf());
     }
 
     public KafkaOffsetCommitListener(String groupTemplate, String bootstrapServers) {
@@ -171,7 +174,7 @@ public class KafkaOffsetCommitListener extends StreamingQueryListener {
     /** On the committer, after the last commits: without running queries, no client is kept (nor its reconnects). */
     private void closeWhenIdle() {
         if (waiting.isEmpty() && admin != null) {
-            admin.close(java.time.Duration.ofSeconds(5));
+            admin.close(Duration.ofSeconds(5));
             admin = null;
         }
     }

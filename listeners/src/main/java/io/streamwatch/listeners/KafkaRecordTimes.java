@@ -2,7 +2,9 @@ package io.streamwatch.listeners;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,7 +24,7 @@ final class KafkaRecordTimes implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
 
     KafkaRecordTimes(KafkaConnection kafka) {
-        java.util.Properties config = kafka.clientConfig(kafka.bootstrapServers().orElseThrow(), Map.of(
+        Properties config = kafka.clientConfig(kafka.bootstrapServers().orElseThrow(), Map.of(
                 ConsumerConfig.CLIENT_ID_CONFIG, "streamwatch-lag-seconds",
                 ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
                 ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000));
@@ -55,7 +57,7 @@ final class KafkaRecordTimes implements AutoCloseable {
             for (TopicPartition partition : records.partitions()) {
                 Map<Integer, Long> ofTopic = found.computeIfAbsent(partition.topic(), t -> new HashMap<>());
                 if (ofTopic.putIfAbsent(partition.partition(), records.records(partition).get(0).timestamp()) == null) {
-                    consumer.pause(java.util.List.of(partition));
+                    consumer.pause(List.of(partition));
                     left--;
                 }
             }

@@ -3,6 +3,7 @@ package io.streamwatch.listeners;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.List;
+import java.util.Objects;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -35,7 +36,7 @@ public final class MetricCatalog {
         }
         for (MetricNaming naming : MetricNaming.values()) {
             Stream.of(naming.readerVersion(), naming.readerLagVersions(), naming.readerLagSeconds(), naming.batchDurationMillis(),
-                    naming.batchDurationSeconds(), naming.kafkaLag()).filter(java.util.Objects::nonNull).forEach(names::add);
+                    naming.batchDurationSeconds(), naming.kafkaLag()).filter(Objects::nonNull).forEach(names::add);
         }
         return names;
     }

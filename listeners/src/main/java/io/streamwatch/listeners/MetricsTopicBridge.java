@@ -1,13 +1,18 @@
 package io.streamwatch.listeners;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * so neither a listener callback nor the Pushgateway sender ever waits for Kafka; without Kafka's client on the
  * classpath it warns once and sends nothing.
  */
-public final class MetricsTopicBridge implements java.util.function.BiConsumer<PushGroup, Collection<MetricSample>>, AutoCloseable {
+public final class MetricsTopicBridge implements BiConsumer<PushGroup, Collection<MetricSample>>, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsTopicBridge.class);
     private static final Map<StreamwatchSettings.MetricsTopic, MetricsTopicBridge> SHARED = new ConcurrentHashMap<>();
     private static final int QUEUE = 1000;
@@ -68,13 +73,13 @@ public final class MetricsTopicBridge implements java.util.function.BiConsumer<P
     private void send(PushGroup group, Collection<MetricSample> samples) {
         try {
             @SuppressWarnings("unchecked")
-            org.apache.kafka.clients.producer.KafkaProducer<String, String> kafka =
-                    (org.apache.kafka.clients.producer.KafkaProducer<String, String>) producer();
+            KafkaProducer<String, String> kafka =
+                    (KafkaProducer<String, String>) producer();
             for (MetricSample sample : samples) {
                 if (Double.isFinite(sample.value())) {
                     String value = "{\"value\": " + (sample.value() == Math.rint(sample.value()) && Math.abs(sample.value()) < 1e15
                             ? String.valueOf((long) sample.value()) : String.valueOf(sample.value())) + "}";
-                    kafka.send(new org.apache.kafka.clients.producer.ProducerRecord<>(target.topic(), seriesName(group, sample), value), (metadata, e) -> {
+                    kafka.send(new ProducerRecord<>(target.topic(), seriesName(group, sample), value), (metadata, e) -> {
                         if (e != null) {
                             warnOnce("cannot send to " + target.topic() + " at " + target.bootstrapServers() + ": " + e.getMessage());
                         }
@@ -92,12 +97,12 @@ public final class MetricsTopicBridge implements java.util.function.BiConsumer<P
 
     private Object producer() {
         if (producer == null) {
-            Properties props = new KafkaConnection(java.util.Optional.of(target.bootstrapServers()), target.clientProperties())
+            Properties props = new KafkaConnection(Optional.of(target.bootstrapServers()), target.clientProperties())
                     .clientConfig(target.bootstrapServers(), Map.of("acks", "1", "linger.ms", "50", "max.block.ms", "5000",
                             "reconnect.backoff.max.ms", "10000", "client.id", "streamwatch-metrics-topic"));
             props.put("key.serializer", "org.apache.kafka.common.serialization.StringSerializer");
             props.put("value.serializer", "org.apache.kafka.common.serialization.StringSerializer");
-            producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(props);
+            producer = new KafkaProducer<String, String>(props);
         }
         return producer;
     }
@@ -117,7 +122,7 @@ public final class MetricsTopicBridge implements java.util.function.BiConsumer<P
         sender.shutdownNow();
         Object open = producer;
         if (open != null) {
-            ((org.apache.kafka.clients.producer.KafkaProducer<?, ?>) open).close(java.time.Duration.ofSeconds(1));
+            ((KafkaProducer<?, ?>) open).close(Duration.ofSeconds(1));
         }
     }
 }

@@ -13,12 +13,18 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +77,8 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private final String printableAddress;
     private final Delivery delivery;
     private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
-    private final java.util.Set<java.util.function.BiConsumer<PushGroup, Collection<MetricSample>>> forwarders =
-            new java.util.concurrent.CopyOnWriteArraySet<>();
+    private final Set<BiConsumer<PushGroup, Collection<MetricSample>>> forwarders =
+            new CopyOnWriteArraySet<>();
     /** What the Pushgateway holds, per group and part; touched by the sender thread only. */
     private final Map<PushGroup, Map<String, Collection<MetricSample>>> pushed = new HashMap<>();
     private final AtomicLong sequence = new AtomicLong();
@@ -86,9 +92,9 @@ public final class PushgatewayPublisher implements AutoCloseable {
     private volatile long outages;
     private volatile long droppedSnapshots;
     /** Sequences of dropped snapshots not yet reported by a flush. */
-    private final java.util.concurrent.ConcurrentSkipListSet<Long> droppedSequences = new java.util.concurrent.ConcurrentSkipListSet<>();
+    private final ConcurrentSkipListSet<Long> droppedSequences = new ConcurrentSkipListSet<>();
     private final AtomicLong flushedUpTo = new AtomicLong();
-    private final Map<PushGroup, java.util.Set<String>> dropWarnings = new ConcurrentHashMap<>();
+    private final Map<PushGroup, Set<String>> dropWarnings = new ConcurrentHashMap<>();
 
     /**
      * @param address the Pushgateway as {@code host:port} or {@code http(s)://[user:password@]host:port[/path]}
@@ -135,11 +141,11 @@ public final class PushgatewayPublisher implements AutoCloseable {
      * Also hands every newly computed snapshot to {@code forwarder} (e.g. the {@link MetricsTopicBridge}), on the
      * sender thread; what it throws is ignored. Adding the same forwarder again changes nothing.
      */
-    public void addForwarder(java.util.function.BiConsumer<PushGroup, Collection<MetricSample>> forwarder) {
+    public void addForwarder(BiConsumer<PushGroup, Collection<MetricSample>> forwarder) {
         forwarders.add(forwarder);
     }
 
-    public void removeForwarder(java.util.function.BiConsumer<PushGroup, Collection<MetricSample>> forwarder) {
+    public void removeForwarder(BiConsumer<PushGroup, Collection<MetricSample>> forwarder) {
         forwarders.remove(forwarder);
     }
 
@@ -324,7 +330,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
         try {
             List<MetricSample> samples = List.copyOf(next.snapshot() != null ? next.snapshot().get() : next.computing().join());
             parts.put(key.part(), samples);
-            for (java.util.function.BiConsumer<PushGroup, Collection<MetricSample>> forwarder : forwarders) {
+            for (BiConsumer<PushGroup, Collection<MetricSample>> forwarder : forwarders) {
                 try {
                     forwarder.accept(key.group(), samples);
                 } catch (RuntimeException | Error e) {
@@ -367,7 +373,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
 
     /** The HTTP status of a failed push (the client's message: "Response code from URL was 400, ..."), -1 if none came. */
     private static int statusOf(IOException e) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile(" was (\\d{3})").matcher(String.valueOf(e.getMessage()));
+        Matcher m = Pattern.compile(" was (\\d{3})").matcher(String.valueOf(e.getMessage()));
         return m.find() ? Integer.parseInt(m.group(1)) : -1;
     }
 

@@ -1,14 +1,25 @@
 package io.streamwatch.listeners;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 import org.apache.spark.util.ShutdownHookManager;
@@ -37,10 +48,10 @@ public abstract class PushingListener extends StreamingQueryListener {
     private static final int FLUSH_ON_EXIT_PRIORITY = 40;
     private static final Set<PushgatewayPublisher> FLUSHED_ON_EXIT = ConcurrentHashMap.newKeySet();
     /** The listeners whose series a JVM shutdown removes; weak, so that detached listeners can go. */
-    private static final Set<PushingListener> LIVE = java.util.Collections.synchronizedSet(
-            java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
+    private static final Set<PushingListener> LIVE = Collections.synchronizedSet(
+            Collections.newSetFromMap(new WeakHashMap<>()));
     private static final Object EXIT_HOOK = new Object();
-    private static final Set<java.net.InetSocketAddress> ENDPOINT_WARNINGS = ConcurrentHashMap.newKeySet();
+    private static final Set<InetSocketAddress> ENDPOINT_WARNINGS = ConcurrentHashMap.newKeySet();
     private static volatile boolean exitHookInstalled;
 
     private final String job;
@@ -85,12 +96,12 @@ public abstract class PushingListener extends StreamingQueryListener {
 
     /** The Pushgateway's publisher and the scrape endpoint's; a port that cannot be bound is one warning per JVM. */
     private static List<PushgatewayPublisher> publishers(Optional<PushgatewayPublisher> pushgateway, StreamwatchSettings settings) {
-        List<PushgatewayPublisher> all = new java.util.ArrayList<>();
+        List<PushgatewayPublisher> all = new ArrayList<>();
         pushgateway.ifPresent(all::add);
         settings.scrapeEndpoint().ifPresent(address -> {
             try {
                 all.add(ScrapeEndpoint.shared(address));
-            } catch (java.io.IOException | RuntimeException | LinkageError e) {
+            } catch (IOException | RuntimeException | LinkageError e) {
                 if (ENDPOINT_WARNINGS.add(address)) {
                     LOG.warn("cannot serve /metrics on {}:{} ({}); the driver serves nothing to scrape{}", address.getHostString(),
                             address.getPort(), e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()),
@@ -142,7 +153,7 @@ public abstract class PushingListener extends StreamingQueryListener {
     }
 
     /** Like {@link #publish}, for metrics computed on a thread of the listener's own (e.g. reading a Delta log). */
-    protected final void publish(PushGroup group, java.util.concurrent.CompletableFuture<? extends Collection<MetricSample>> computing) {
+    protected final void publish(PushGroup group, CompletableFuture<? extends Collection<MetricSample>> computing) {
         publishers.forEach(p -> p.publish(group, part(), computing));
     }
 
@@ -159,14 +170,14 @@ public abstract class PushingListener extends StreamingQueryListener {
      * A daemon thread of the listener's own for the I/O its callbacks must not do, which also runs
      * {@code everyHeartbeat} every heartbeat interval (what it throws is logged once per kind).
      */
-    protected final java.util.concurrent.ScheduledExecutorService ownThread(String name, Runnable everyHeartbeat) {
-        java.util.concurrent.ScheduledExecutorService executor = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+    protected final ScheduledExecutorService ownThread(String name, Runnable everyHeartbeat) {
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, name);
             thread.setDaemon(true);
             return thread;
         });
         long interval = heartbeatInterval.toMillis();
-        executor.scheduleWithFixedDelay(() -> guarded(name, everyHeartbeat), interval, interval, java.util.concurrent.TimeUnit.MILLISECONDS);
+        executor.scheduleWithFixedDelay(() -> guarded(name, everyHeartbeat), interval, interval, TimeUnit.MILLISECONDS);
         return executor;
     }
 
@@ -175,18 +186,18 @@ public abstract class PushingListener extends StreamingQueryListener {
      * Spark 3.5 and 4.x both declare the session's state on the API class; where a runtime does not (a Connect client),
      * the SparkContext's configuration stands in.
      */
-    protected static org.apache.hadoop.conf.Configuration sessionHadoopConf() {
-        scala.Option<org.apache.spark.sql.SparkSession> session = org.apache.spark.sql.SparkSession.getActiveSession();
+    protected static Configuration sessionHadoopConf() {
+        scala.Option<SparkSession> session = SparkSession.getActiveSession();
         if (session.isEmpty()) {
-            session = org.apache.spark.sql.SparkSession.getDefaultSession();
+            session = SparkSession.getDefaultSession();
         }
         if (session.isEmpty()) {
-            return new org.apache.hadoop.conf.Configuration();
+            return new Configuration();
         }
         try {
             return session.get().sessionState().newHadoopConf();
         } catch (LinkageError | UnsupportedOperationException e) { // a Connect client's session has no state to give
-            return new org.apache.hadoop.conf.Configuration(session.get().sparkContext().hadoopConfiguration());
+            return new Configuration(session.get().sparkContext().hadoopConfiguration());
         }
     }
 
@@ -249,9 +260,9 @@ public abstract class PushingListener extends StreamingQueryListener {
             ShutdownHookManager.addShutdownHook(REMOVE_ON_EXIT_PRIORITY, new AbstractFunction0<BoxedUnit>() {
                 @Override
                 public BoxedUnit apply() {
-                    java.util.List<PushingListener> listeners;
+                    List<PushingListener> listeners;
                     synchronized (LIVE) {
-                        listeners = java.util.List.copyOf(LIVE);
+                        listeners = List.copyOf(LIVE);
                     }
                     for (PushingListener listener : listeners) {
                         listener.guarded("onJvmShutdown", () -> listener.onJvmShutdown(Map.copyOf(listener.running)));

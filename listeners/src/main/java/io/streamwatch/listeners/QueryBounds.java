@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.apache.spark.network.util.JavaUtils;
 
 /**
@@ -87,7 +88,7 @@ public record QueryBounds(Map<Bound, Duration> application, Map<String, Map<Boun
         return new QueryBounds(application, perQuery);
     }
 
-    private static void parse(String key, String text, BiConsumer<String, String> invalid, java.util.function.Consumer<Duration> bound) {
+    private static void parse(String key, String text, BiConsumer<String, String> invalid, Consumer<Duration> bound) {
         try {
             Duration duration = Duration.ofMillis(JavaUtils.timeStringAsMs(text.trim()));
             if (duration.isZero() || duration.isNegative()) {

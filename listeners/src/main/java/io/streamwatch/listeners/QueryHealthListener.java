@@ -229,7 +229,7 @@ public class QueryHealthListener extends PushingListener {
             return null;
         }
         // Read as a plain map: the class of its values moved between Spark 3.5 and 4.x.
-        java.util.Map<?, ?> active = session.get().sharedState().activeStreamingQueries();
+        Map<?, ?> active = session.get().sharedState().activeStreamingQueries();
         return active.get(id) instanceof StreamingQuery query ? query : session.get().streams().get(id);
     }
 

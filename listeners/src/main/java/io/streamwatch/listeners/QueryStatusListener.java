@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.sql.streaming.SourceProgress;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 
@@ -81,7 +82,7 @@ public class QueryStatusListener extends PushingListener {
     }
 
     public QueryStatusListener() {
-        this(org.apache.spark.SparkEnv.get() == null ? new SparkConf(false) : org.apache.spark.SparkEnv.get().conf());
+        this(SparkEnv.get() == null ? new SparkConf(false) : SparkEnv.get().conf());
     }
 
     public QueryStatusListener(StreamwatchSettings settings, Duration window, int minBatches, Duration stallAfter) {

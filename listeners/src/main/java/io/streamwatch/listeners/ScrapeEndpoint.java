@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -75,7 +76,7 @@ final class ScrapeEndpoint extends Collector implements PushgatewayPublisher.Del
             for (MetricSample sample : samples) {
                 Map<String, String> labels = new LinkedHashMap<>();
                 labels.put("job", group.job());
-                labels.putAll(new java.util.TreeMap<>(group.labels()));
+                labels.putAll(new TreeMap<>(group.labels()));
                 labels.putAll(sample.labels());
                 helpOf.putIfAbsent(sample.name(), sample.help());
                 byName.computeIfAbsent(sample.name(), name -> new ArrayList<>()).add(new MetricFamilySamples.Sample(sample.name(),

@@ -1,6 +1,7 @@
 package io.streamwatch.listeners;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
@@ -28,7 +29,7 @@ public enum Signal {
     /** Event time and state: event-time lag, watermark, late rows, state size ({@link EventTimeListener}). */
     EVENT_TIME("event-time");
 
-    public static final Set<Signal> ALL = java.util.Collections.unmodifiableSet(EnumSet.allOf(Signal.class));
+    public static final Set<Signal> ALL = Collections.unmodifiableSet(EnumSet.allOf(Signal.class));
 
     private final String settingName;
 
@@ -58,7 +59,7 @@ public enum Signal {
         if (signals.isEmpty()) {
             throw new IllegalArgumentException("no signal named");
         }
-        return java.util.Collections.unmodifiableSet(signals);
+        return Collections.unmodifiableSet(signals);
     }
 
     static String names(Set<Signal> signals) {

@@ -2,6 +2,7 @@ package io.streamwatch.listeners;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
@@ -89,7 +90,7 @@ public class StreamwatchListener extends StreamingQueryListener {
      * Hands an event to each signal's listener in turn. They guard their own callbacks; this keeps a linkage error of
      * one from reaching the next.
      */
-    private void each(java.util.function.Consumer<StreamingQueryListener> callback) {
+    private void each(Consumer<StreamingQueryListener> callback) {
         for (StreamingQueryListener signal : signals) {
             try {
                 callback.accept(signal);

@@ -1,13 +1,20 @@
 package io.streamwatch.listeners;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.spark.SparkConf;
@@ -46,19 +53,19 @@ import org.slf4j.LoggerFactory;
  */
 public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<String> job, Duration flushTimeout,
                                   Duration heartbeatInterval, MetricNaming naming, Optional<MetricsTopic> metricsTopic,
-                                  KafkaConnection kafka, java.util.Set<Signal> signals, QueryBounds bounds,
-                                  Optional<java.net.InetSocketAddress> scrapeEndpoint) {
+                                  KafkaConnection kafka, Set<Signal> signals, QueryBounds bounds,
+                                  Optional<InetSocketAddress> scrapeEndpoint) {
     /**
      * A Kafka topic of metric records ({@code key = name, value = {"value": X}}), the alarms job's input, reached
      * with the Kafka client properties of {@code spark.streamwatch.kafka.*} (their values never printed).
      */
-    public record MetricsTopic(String bootstrapServers, String topic, java.util.Map<String, String> clientProperties) {
+    public record MetricsTopic(String bootstrapServers, String topic, Map<String, String> clientProperties) {
         public MetricsTopic {
-            clientProperties = java.util.Map.copyOf(clientProperties);
+            clientProperties = Map.copyOf(clientProperties);
         }
 
         public MetricsTopic(String bootstrapServers, String topic) {
-            this(bootstrapServers, topic, java.util.Map.of());
+            this(bootstrapServers, topic, Map.of());
         }
 
         @Override
@@ -104,10 +111,10 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
 
     /** Every {@code spark.streamwatch.*} key the listeners read: the registry the documentation is checked against. */
-    public static java.util.SortedSet<String> keys() {
-        java.util.SortedSet<String> keys = new java.util.TreeSet<>();
-        for (java.lang.reflect.Field field : StreamwatchSettings.class.getFields()) {
-            if (java.lang.reflect.Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
+    public static SortedSet<String> keys() {
+        SortedSet<String> keys = new TreeSet<>();
+        for (Field field : StreamwatchSettings.class.getFields()) {
+            if (Modifier.isStatic(field.getModifiers()) && field.getType() == String.class) {
                 try {
                     String key = (String) field.get(null);
                     if (key.startsWith(PREFIX) && !key.equals(PREFIX)) {
@@ -142,7 +149,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
                 scrapeEndpoint(conf));
     }
 
-    private static Optional<java.net.InetSocketAddress> scrapeEndpoint(SparkConf conf) {
+    private static Optional<InetSocketAddress> scrapeEndpoint(SparkConf conf) {
         Optional<String> port = text(conf, PROMETHEUS_PORT);
         if (port.isEmpty()) {
             return Optional.empty();
@@ -153,7 +160,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
             if (number < 0 || number > 65_535) {
                 throw new NumberFormatException();
             }
-            return Optional.of(new java.net.InetSocketAddress(host, number));
+            return Optional.of(new InetSocketAddress(host, number));
         } catch (NumberFormatException e) {
             warnOnce(PROMETHEUS_PORT, PROMETHEUS_PORT + "='" + port.get() + "' is not a port (0 to 65535); the driver serves no /metrics");
             return Optional.empty();
@@ -164,7 +171,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     private static QueryBounds bounds(SparkConf conf) {
-        java.util.Map<String, String> settings = new java.util.HashMap<>();
+        Map<String, String> settings = new HashMap<>();
         for (scala.Tuple2<String, String> entry : conf.getAllWithPrefix(PREFIX)) {
             settings.put(PREFIX + entry._1(), entry._2());
         }
@@ -186,7 +193,7 @@ public record StreamwatchSettings(Optional<PushTarget> pushgateway, Optional<Str
     }
 
     /** Also serve the series at {@code /metrics} on this address (port 0: any free one). */
-    public StreamwatchSettings withScrapeEndpoint(java.net.InetSocketAddress address) {
+    public StreamwatchSettings withScrapeEndpoint(InetSocketAddress address) {
         return new StreamwatchSettings(pushgateway, job, flushTimeout, heartbeatInterval, naming, metricsTopic, kafka, signals, bounds,
                 Optional.of(address));
     }

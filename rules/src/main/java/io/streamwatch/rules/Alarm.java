@@ -1,6 +1,7 @@
 package io.streamwatch.rules;
 
 import java.io.Serializable;
+import java.util.Locale;
 
 /**
  * One alarm: a metric record that matched a rule (firing), or the first that stopped matching a rule asking for
@@ -12,11 +13,11 @@ public record Alarm(String ruleId, String metricName, double value, double thres
         FIRING, RESOLVED;
 
         public String label() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
 
         public static State of(String label) {
-            return valueOf(label.toUpperCase(java.util.Locale.ROOT));
+            return valueOf(label.toUpperCase(Locale.ROOT));
         }
     }
 

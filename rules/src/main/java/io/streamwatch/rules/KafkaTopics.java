@@ -6,11 +6,13 @@ import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates the topics streamwatch's rules and sources need when they are missing: the {@code rules} topic
@@ -19,7 +21,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 public final class KafkaTopics {
     public static final String RULES = "rules";
     public static final String METRICS = "metrics";
-    private static final java.util.regex.Pattern LEGAL_NAME = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+    private static final Pattern LEGAL_NAME = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     public static final int RULES_PARTITIONS = 3;
     public static final int METRICS_PARTITIONS = 20;
     private static final int TIMEOUT_SECONDS = 15;
@@ -79,7 +81,7 @@ public final class KafkaTopics {
                     return;
                 }
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
                     throw e;
                 }
             }

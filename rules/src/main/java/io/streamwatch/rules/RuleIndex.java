@@ -1,6 +1,7 @@
 package io.streamwatch.rules;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -25,7 +26,7 @@ public final class RuleIndex implements Serializable {
     public static RuleIndex of(Collection<Rule> rules) {
         Map<String, List<Rule>> byMetricName = new HashMap<>();
         for (Rule rule : rules) {
-            byMetricName.computeIfAbsent(rule.metricName(), name -> new java.util.ArrayList<>()).add(rule);
+            byMetricName.computeIfAbsent(rule.metricName(), name -> new ArrayList<>()).add(rule);
         }
         byMetricName.replaceAll((name, list) -> List.copyOf(list));
         return new RuleIndex(Map.copyOf(byMetricName), rules.size(), rules.stream().anyMatch(Rule::isStateful));

@@ -3,6 +3,7 @@ package io.streamwatch.rules;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -124,7 +125,7 @@ public final class RulesView implements AutoCloseable {
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            Map<Integer, Long> ends = new java.util.HashMap<>();
+            Map<Integer, Long> ends = new HashMap<>();
             consumer.endOffsets(partitions).forEach((partition, end) -> ends.put(partition.partition(), end));
             endOffsetsAtStart = ends;
             while (!closed) {

@@ -1,5 +1,6 @@
 package io.streamwatch.rules;
 
+import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Arrays;
@@ -9,7 +10,7 @@ import java.util.List;
  * Where alarms may be sent: URLs under one of these prefixes, so that neither the rules API nor the alarms job
  * can be used to send requests anywhere else. By default Discord's webhook addresses.
  */
-public record WebhookPrefixes(List<String> prefixes) implements java.io.Serializable {
+public record WebhookPrefixes(List<String> prefixes) implements Serializable {
     public static final String DEFAULT = "https://discord.com/api/webhooks/,https://discordapp.com/api/webhooks/,"
             + "https://ptb.discord.com/api/webhooks/,https://canary.discord.com/api/webhooks/";
     public static final List<String> DISCORD = List.of(DEFAULT.split(","));

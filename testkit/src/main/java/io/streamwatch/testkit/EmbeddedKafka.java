@@ -6,6 +6,10 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -19,8 +23,17 @@ import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.server.common.MetadataVersion;
 import scala.collection.JavaConverters;
@@ -139,9 +152,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** How many records the topic's partitions hold in all (the sum of their end offsets). */
     public long records(String topic) {
         try (Admin admin = admin()) {
-            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> request = new java.util.HashMap<>();
+            Map<TopicPartition, OffsetSpec> request = new HashMap<>();
             admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions().forEach(p ->
-                    request.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest()));
+                    request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
             return admin.listOffsets(request).all().get(30, TimeUnit.SECONDS).values().stream().mapToLong(o -> o.offset()).sum();
         } catch (ExecutionException | TimeoutException e) {
             throw new IllegalStateException("cannot read the end offsets of " + topic, e);
@@ -153,21 +166,21 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Sends these values (no key) to the topic and waits until Kafka has them. */
     public void send(String topic, List<String> values) {
-        produce(values.stream().map(value -> new org.apache.kafka.clients.producer.ProducerRecord<String, String>(topic, value)).toList());
+        produce(values.stream().map(value -> new ProducerRecord<String, String>(topic, value)).toList());
     }
 
     /** Sends these values (no key, partition 0) with the record timestamp given (epoch millis) and waits until Kafka has them. */
     public void sendAt(String topic, long timestampMillis, List<String> values) {
-        produce(values.stream().map(value -> new org.apache.kafka.clients.producer.ProducerRecord<String, String>(topic, 0, timestampMillis,
+        produce(values.stream().map(value -> new ProducerRecord<String, String>(topic, 0, timestampMillis,
                 null, value)).toList());
     }
 
-    private void produce(List<org.apache.kafka.clients.producer.ProducerRecord<String, String>> records) {
-        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
-                org.apache.kafka.clients.producer.ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                org.apache.kafka.clients.producer.ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringSerializer.class,
-                org.apache.kafka.clients.producer.ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringSerializer.class))) {
-            for (org.apache.kafka.clients.producer.ProducerRecord<String, String> record : records) {
+    private void produce(List<ProducerRecord<String, String>> records) {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
+            for (ProducerRecord<String, String> record : records) {
                 producer.send(record).get(30, TimeUnit.SECONDS);
             }
         } catch (ExecutionException | TimeoutException e) {
@@ -185,32 +198,32 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Every record the topic holds now, partition by partition in offset order (no consumer group). */
     public List<Record> read(String topic) {
         Map<String, Object> config = Map.of(
-                org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                org.apache.kafka.clients.consumer.ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringDeserializer.class,
-                org.apache.kafka.clients.consumer.ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.StringDeserializer.class,
-                org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        try (org.apache.kafka.clients.consumer.KafkaConsumer<String, String> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config)) {
-            List<org.apache.kafka.common.TopicPartition> partitions = consumer.partitionsFor(topic, java.time.Duration.ofSeconds(30)).stream()
-                    .map(info -> new org.apache.kafka.common.TopicPartition(topic, info.partition())).toList();
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            Map<org.apache.kafka.common.TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            List<Record> records = new java.util.ArrayList<>();
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            List<Record> records = new ArrayList<>();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (partitions.stream().anyMatch(p -> consumer.position(p) < ends.get(p))) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("cannot read " + topic + " to its end within 30 s");
                 }
-                consumer.poll(java.time.Duration.ofMillis(200)).forEach(r -> records.add(new Record(r.key(), r.value(), r.partition(), r.offset())));
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> records.add(new Record(r.key(), r.value(), r.partition(), r.offset())));
             }
-            records.sort(java.util.Comparator.comparingInt(Record::partition).thenComparingLong(Record::offset));
+            records.sort(Comparator.comparingInt(Record::partition).thenComparingLong(Record::offset));
             return records;
         }
     }
 
     /** Sends keyed records (key, value pairs, in order) and waits until Kafka has them. */
     public void sendKeyed(String topic, List<Map.Entry<String, String>> records) {
-        produce(records.stream().map(record -> new org.apache.kafka.clients.producer.ProducerRecord<>(topic, record.getKey(), record.getValue()))
+        produce(records.stream().map(record -> new ProducerRecord<>(topic, record.getKey(), record.getValue()))
                 .toList());
     }
 

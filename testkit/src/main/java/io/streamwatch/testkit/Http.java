@@ -1,8 +1,10 @@
 package io.streamwatch.testkit;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -38,7 +40,7 @@ public final class Http {
     }
 
     /** A status and a body. */
-    public record Response(int status, String body, java.net.http.HttpHeaders headers) {
+    public record Response(int status, String body, HttpHeaders headers) {
     }
 
     /**
@@ -55,7 +57,7 @@ public final class Http {
             HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
             return new Response(response.statusCode(), response.body(), response.headers());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(method + " " + url + " failed", e);
+            throw new UncheckedIOException(method + " " + url + " failed", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

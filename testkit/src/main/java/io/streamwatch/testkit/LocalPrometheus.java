@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,8 +45,8 @@ public final class LocalPrometheus extends ExternalProcess {
     public static LocalPrometheus scraping(String jobName, String target, Path workDir) {
         Path config = workDir.resolve("prometheus-scraping-" + System.nanoTime() + ".yml");
         try {
-            java.nio.file.Files.createDirectories(workDir);
-            java.nio.file.Files.writeString(config, String.join("\n",
+            Files.createDirectories(workDir);
+            Files.writeString(config, String.join("\n",
                     "global:",
                     "  scrape_interval: 1s",
                     "scrape_configs:",

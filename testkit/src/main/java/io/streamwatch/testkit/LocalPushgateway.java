@@ -1,10 +1,17 @@
 package io.streamwatch.testkit;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import org.mindrot.jbcrypt.BCrypt;
 
 /**
  * Debian's {@code prometheus-pushgateway} as a real process on a loopback port, without persistence so
@@ -41,20 +48,20 @@ public final class LocalPushgateway extends ExternalProcess {
      */
     public static LocalPushgateway startWithBasicAuth(Path workDir, String user, String password) {
         try {
-            java.nio.file.Files.createDirectories(workDir);
+            Files.createDirectories(workDir);
             Path webConfig = workDir.resolve("web-config.yml");
-            java.nio.file.Files.writeString(webConfig, "basic_auth_users:\n  " + user + ": "
-                    + org.mindrot.jbcrypt.BCrypt.hashpw(password, org.mindrot.jbcrypt.BCrypt.gensalt(4)) + "\n");
-            String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(
-                    (user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Files.writeString(webConfig, "basic_auth_users:\n  " + user + ": "
+                    + BCrypt.hashpw(password, BCrypt.gensalt(4)) + "\n");
+            String basic = "Basic " + Base64.getEncoder().encodeToString(
+                    (user + ":" + password).getBytes(StandardCharsets.UTF_8));
             return new LocalPushgateway(FreePorts.next(), workDir, List.of("--web.config.file=" + webConfig), basic);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     private static List<String> concat(List<String> first, List<String> second) {
-        List<String> all = new java.util.ArrayList<>(first);
+        List<String> all = new ArrayList<>(first);
         all.addAll(second);
         return all;
     }

@@ -12,10 +12,13 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
 
 /**
  * A real HTTP endpoint that records what is posted to it: every POST body with the time it arrived and the
@@ -70,7 +73,7 @@ public final class WebhookReceiver implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         server.createContext("/", this::handle);
-        server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(4));
+        server.setExecutor(Executors.newFixedThreadPool(4));
         server.start();
     }
 
@@ -85,7 +88,7 @@ public final class WebhookReceiver implements AutoCloseable {
                 reply = Reply.NO_CONTENT;
             }
             Map<String, String> headers = new HashMap<>();
-            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(java.util.Locale.ROOT), values.get(0)));
+            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));
             deliveries.add(new Delivery(path, System.currentTimeMillis(), JSON.readTree(body), Map.copyOf(headers), reply.status()));
             reply.headers().forEach(exchange.getResponseHeaders()::add);
             if (reply.body() == null) {
@@ -138,7 +141,7 @@ public final class WebhookReceiver implements AutoCloseable {
     }
 
     /** The first delivery at {@code path} after {@code sinceMillis} with this status that names the alert. */
-    public java.util.Optional<Delivery> first(String path, String alertName, String status, long sinceMillis) {
+    public Optional<Delivery> first(String path, String alertName, String status, long sinceMillis) {
         return deliveries.stream()
                 .filter(d -> d.path().equals(path) && d.receivedAtMillis() >= sinceMillis)
                 .filter(d -> d.status().equals(status) && d.alertNames().contains(alertName))

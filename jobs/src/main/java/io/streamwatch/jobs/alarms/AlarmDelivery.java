@@ -1,10 +1,9 @@
 package io.streamwatch.jobs.alarms;
 
-import io.streamwatch.jobs.common.CheckpointFile;
-
-import io.streamwatch.rules.Alarm;
 import io.streamwatch.jobs.alarms.discord.DiscordMessage;
 import io.streamwatch.jobs.alarms.discord.DiscordWebhook;
+import io.streamwatch.jobs.common.CheckpointFile;
+import io.streamwatch.rules.Alarm;
 import io.streamwatch.rules.Rule;
 import io.streamwatch.rules.RulesView;
 import io.streamwatch.rules.WebhookPrefixes;
@@ -14,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
@@ -117,7 +117,7 @@ final class AlarmDelivery implements AutoCloseable {
 
     /** Alarms delivered, refused, ... by outcome, since this JVM started. */
     Map<String, Long> outcomes() {
-        Map<String, Long> counts = new java.util.TreeMap<>();
+        Map<String, Long> counts = new TreeMap<>();
         outcomes.forEach((outcome, count) -> counts.put(outcome, count.get()));
         return counts;
     }

@@ -5,14 +5,18 @@ import io.streamwatch.rules.Alarm;
 import io.streamwatch.rules.Rule;
 import io.streamwatch.rules.RuleIndex;
 import io.streamwatch.rules.RuleJson;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import org.apache.spark.api.java.function.FlatMapGroupsFunction;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -21,6 +25,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Matches one micro-batch of metric records against the rules, on the executors: each record looks its rules up
@@ -74,9 +79,9 @@ final class AlarmMatching {
     Result collect(boolean anyStatefulRule) {
         Dataset<Row> found = outcomes.where("kind IN ('" + ALARM + "', '" + QUARANTINE + "')");
         if (anyStatefulRule) {
-            outcomes.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+            outcomes.persist(StorageLevel.MEMORY_AND_DISK());
             Dataset<Row> stateful = outcomes.where("kind = '" + EVALUATION + "'")
-                    .groupByKey((org.apache.spark.api.java.function.MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
+                    .groupByKey((MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
                     .flatMapGroups(new DecideInOrder(states), Encoders.row(OUTCOME));
             found = found.union(stateful);
         }
@@ -85,7 +90,7 @@ final class AlarmMatching {
             List<Row> quarantined = new ArrayList<>();
             for (Row row : found.collectAsList()) {
                 if (QUARANTINE.equals(row.getString(0))) {
-                    quarantined.add(org.apache.spark.sql.RowFactory.create(row.getAs("key"), row.getAs("raw_value"), row.getAs("topic"),
+                    quarantined.add(RowFactory.create(row.getAs("key"), row.getAs("raw_value"), row.getAs("topic"),
                             row.getAs("partition"), row.getAs("offset"), row.getAs("metric_timestamp"), row.getAs("reason")));
                 } else {
                     alarms.add(AlarmsTable.alarmOf(row, 1));
@@ -126,7 +131,7 @@ final class AlarmMatching {
                 @Override
                 public Row next() {
                     if (!hasNext()) {
-                        throw new java.util.NoSuchElementException();
+                        throw new NoSuchElementException();
                     }
                     return out.get(next++);
                 }
@@ -155,14 +160,14 @@ final class AlarmMatching {
                     } else if (valueNode == null || valueNode.isNull()) {
                         reason = "no \"value\" field";
                     } else if (!valueNode.isNumber()) {
-                        reason = "\"value\" must be a JSON number, was " + valueNode.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+                        reason = "\"value\" must be a JSON number, was " + valueNode.getNodeType().name().toLowerCase(Locale.ROOT);
                     } else {
                         value = valueNode.asDouble();
                         if (!Double.isFinite(value)) {
                             reason = "\"value\" is out of range";
                         }
                     }
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     reason = "not JSON: " + firstLine(e.getMessage());
                 }
             }

@@ -1,17 +1,16 @@
 package io.streamwatch.jobs.alarms;
 
-import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.ExactlyOnceAppend;
 import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.KafkaOptions;
 import io.streamwatch.jobs.common.KafkaQuarantine;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
-import io.streamwatch.jobs.common.ExactlyOnceAppend;
-
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
 import io.streamwatch.listeners.MetricNaming;
@@ -31,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -171,7 +171,7 @@ public final class Alarms implements Callable<Integer> {
         }
     }
 
-    private StreamingQuery startQuery(SparkSession spark, BatchMatcher matcher) throws java.util.concurrent.TimeoutException {
+    private StreamingQuery startQuery(SparkSession spark, BatchMatcher matcher) throws TimeoutException {
         Dataset<Row> records = spark.readStream().format("kafka")
                 .option("kafka.bootstrap.servers", bootstrapServers)
                 .option("subscribe", metricsTopic)

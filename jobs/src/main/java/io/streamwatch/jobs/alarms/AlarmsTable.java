@@ -2,10 +2,13 @@ package io.streamwatch.jobs.alarms;
 
 import io.streamwatch.jobs.common.DeltaTables;
 import io.streamwatch.jobs.common.KafkaQuarantine;
-
 import io.streamwatch.rules.Alarm;
 import io.streamwatch.rules.Operator;
+import java.io.Serializable;
 import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,11 +42,11 @@ final class AlarmsTable {
             + "threshold DOUBLE NOT NULL, operator STRING NOT NULL, state STRING NOT NULL, metric_timestamp TIMESTAMP NOT NULL, "
             + "topic STRING NOT NULL, `partition` INT NOT NULL, `offset` BIGINT NOT NULL, query_id STRING NOT NULL, batch_id BIGINT NOT NULL";
     /** The order of a batch's alarms, in which they are delivered and counted as delivered. */
-    static final java.util.Comparator<Alarm> DELIVERY_ORDER = java.util.Comparator.comparing(Alarm::topic)
+    static final Comparator<Alarm> DELIVERY_ORDER = Comparator.comparing(Alarm::topic)
             .thenComparingInt(Alarm::partition).thenComparingLong(Alarm::offset).thenComparing(Alarm::ruleId).thenComparing(Alarm::state);
 
     /** A rule's last alarm: whether it is firing, and when it last fired (for its cooldown). */
-    record RuleState(boolean firing, long lastFiringMillis) implements java.io.Serializable {
+    record RuleState(boolean firing, long lastFiringMillis) implements Serializable {
         static final RuleState NONE = new RuleState(false, Long.MIN_VALUE);
 
         RuleState after(Alarm alarm) {
@@ -109,8 +112,8 @@ final class AlarmsTable {
 
     /** Alarm rows (at least the {@link #SCHEMA} columns) as alarms, in delivery order. */
     static List<Alarm> alarms(Dataset<Row> rows) {
-        List<Alarm> alarms = new java.util.ArrayList<>(rows.select(SCHEMA.fieldNames()[0],
-                java.util.Arrays.copyOfRange(SCHEMA.fieldNames(), 1, SCHEMA.size())).collectAsList().stream().map(row -> alarmOf(row, 0)).toList());
+        List<Alarm> alarms = new ArrayList<>(rows.select(SCHEMA.fieldNames()[0],
+                Arrays.copyOfRange(SCHEMA.fieldNames(), 1, SCHEMA.size())).collectAsList().stream().map(row -> alarmOf(row, 0)).toList());
         alarms.sort(DELIVERY_ORDER);
         return alarms;
     }

@@ -1,5 +1,8 @@
 package io.streamwatch.jobs.common;
 
+import java.io.IOException;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,10 +29,10 @@ public final class DeltaTables {
 
     private static boolean hasCommit(SparkSession spark, String path) {
         try {
-            org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(path, "_delta_log");
-            org.apache.hadoop.fs.FileSystem fs = log.getFileSystem(spark.sessionState().newHadoopConf());
-            return fs.exists(new org.apache.hadoop.fs.Path(log, String.format("%020d.json", 0)));
-        } catch (java.io.IOException | IllegalArgumentException e) {
+            Path log = new Path(path, "_delta_log");
+            FileSystem fs = log.getFileSystem(spark.sessionState().newHadoopConf());
+            return fs.exists(new Path(log, String.format("%020d.json", 0)));
+        } catch (IOException | IllegalArgumentException e) {
             return false;
         }
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Option;
 
 /** Where the visits topic is; a picocli mixin of the generator and the synchronizer, checked before Spark starts. */
@@ -51,7 +52,7 @@ public final class KafkaOptions {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new JobFailure("interrupted while reaching Kafka at " + bootstrapServers);
-        } catch (org.apache.kafka.common.KafkaException e) {
+        } catch (KafkaException e) {
             throw new JobFailure("cannot use Kafka at " + bootstrapServers + ": " + e.getMessage());
         }
     }

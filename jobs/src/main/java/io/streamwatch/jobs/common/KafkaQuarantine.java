@@ -1,5 +1,6 @@
 package io.streamwatch.jobs.common;
 
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -24,7 +25,7 @@ public final class KafkaQuarantine {
     private KafkaQuarantine() {
     }
 
-    public static void createIfMissing(org.apache.spark.sql.SparkSession spark, String path) {
+    public static void createIfMissing(SparkSession spark, String path) {
         DeltaTables.createIfMissing(spark, path, COLUMNS, "'delta.appendOnly' = 'true'");
     }
 }

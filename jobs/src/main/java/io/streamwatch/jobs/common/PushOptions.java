@@ -5,8 +5,10 @@ import io.streamwatch.listeners.PushTarget;
 import io.streamwatch.listeners.PushgatewayPublisher;
 import io.streamwatch.listeners.StreamwatchSettings;
 import java.time.Duration;
+import java.util.Optional;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
 import picocli.CommandLine.Option;
 
 /**
@@ -69,12 +71,12 @@ public final class PushOptions {
     }
 
     /** The job's publisher, or empty when the Pushgateway settings are not valid (warned about once). */
-    public java.util.Optional<PushgatewayPublisher> publisher(SparkSession spark) {
+    public Optional<PushgatewayPublisher> publisher(SparkSession spark) {
         return settings(spark).pushgateway().map(PushgatewayPublisher::shared);
     }
 
     /** Waits (bounded) for the metrics to be delivered; reports a delay but never fails the job. */
-    public void flush(SparkSession spark, org.slf4j.Logger log) {
+    public void flush(SparkSession spark, Logger log) {
         publisher(spark).ifPresent(publisher -> {
             if (!publisher.flush(pushTimeout)) {
                 log.warn("metrics not delivered to the Pushgateway at {} within {}; they are sent if it comes back "

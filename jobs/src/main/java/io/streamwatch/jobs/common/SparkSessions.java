@@ -2,10 +2,13 @@ package io.streamwatch.jobs.common;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryListener;
 
 /**
@@ -56,12 +59,12 @@ public final class SparkSessions {
     }
 
     /** The running streaming query of that name, if any (to stop a --continuous job run in this JVM). */
-    public static java.util.Optional<org.apache.spark.sql.streaming.StreamingQuery> activeQuery(SparkSession spark, String queryName) {
-        return java.util.Arrays.stream(spark.streams().active()).filter(query -> queryName.equals(query.name())).findFirst();
+    public static Optional<StreamingQuery> activeQuery(SparkSession spark, String queryName) {
+        return Arrays.stream(spark.streams().active()).filter(query -> queryName.equals(query.name())).findFirst();
     }
 
     /** Stops the query as {@code query.stop()} does: gracefully, its listeners told it was stopped on purpose. */
-    public static void stop(org.apache.spark.sql.streaming.StreamingQuery query) {
+    public static void stop(StreamingQuery query) {
         try {
             query.stop();
         } catch (TimeoutException e) {

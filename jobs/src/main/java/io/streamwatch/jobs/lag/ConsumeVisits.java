@@ -7,11 +7,11 @@ import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
 import io.streamwatch.jobs.visits.VisitsTable;
-
 import io.streamwatch.listeners.ReaderVersionListener;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -82,7 +82,7 @@ public final class ConsumeVisits implements Callable<Integer> {
         return 0;
     }
 
-    private StreamingQuery startQuery(SparkSession spark) throws java.util.concurrent.TimeoutException {
+    private StreamingQuery startQuery(SparkSession spark) throws TimeoutException {
         DataStreamReader reader = spark.readStream();
         if (maxFilesPerTrigger != null) {
             reader = reader.option("maxFilesPerTrigger", maxFilesPerTrigger);

@@ -86,7 +86,7 @@ public final class WriteVisits implements Callable<Integer> {
             visits.add(RowFactory.create("visit " + commitNumber + "-" + i, eventTime, "user " + commitNumber,
                     PAGES[(int) ((commitNumber - 1) % PAGES.length)]));
         }
-        table.target().append(spark.createDataFrame(visits, VisitsSchema.flat.structType()).repartition(filesPerCommit), java.util.Map.of());
+        table.target().append(spark.createDataFrame(visits, VisitsSchema.flat.structType()).repartition(filesPerCommit), Map.of());
     }
 
     private void pushWriterVersion(SparkSession spark, String tableLocation, long writerVersion) {

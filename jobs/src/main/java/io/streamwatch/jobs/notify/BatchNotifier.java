@@ -1,13 +1,14 @@
 package io.streamwatch.jobs.notify;
 
 import io.streamwatch.jobs.common.CheckpointFile;
-import io.streamwatch.jobs.common.ExactlyOnceAppend;
 import io.streamwatch.jobs.common.DeliveryStopped;
+import io.streamwatch.jobs.common.ExactlyOnceAppend;
 import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -94,7 +95,7 @@ final class BatchNotifier implements VoidFunction2<Dataset<Row>, Long> {
     }
 
     private static String summary(List<NotificationLog.Entry> entries) {
-        Map<String, Long> counts = new java.util.TreeMap<>();
+        Map<String, Long> counts = new TreeMap<>();
         entries.forEach(entry -> counts.merge(entry.action() + " " + entry.outcome(), 1L, Long::sum));
         return counts.toString();
     }

@@ -2,23 +2,27 @@ package io.streamwatch.jobs.notify;
 
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.Jobs;
-
 import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.Snapshot;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.streaming.DataStreamReader;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import scala.collection.JavaConverters;
 
 /**
  * The change data feed of the Delta table notifications are about (a catalog name or a path): checked at start
@@ -78,7 +82,7 @@ final class ChangeFeed {
                     + " SET TBLPROPERTIES (delta.enableChangeDataFeed = true)");
         }
         StructType schema = facts.schema();
-        Set<String> available = new java.util.LinkedHashSet<>(Arrays.asList(schema.fieldNames()));
+        Set<String> available = new LinkedHashSet<>(Arrays.asList(schema.fieldNames()));
         available.addAll(List.of("_commit_version", "_commit_timestamp"));
         List<String> payload = payloadColumns.isEmpty() ? Arrays.asList(schema.fieldNames()) : payloadColumns;
         List<String> missing = payload.stream().filter(column -> !available.contains(column)).toList();
@@ -106,13 +110,13 @@ final class ChangeFeed {
 
     /** From the Delta log alone: no SQL to plan, which a restart of the job would wait for. */
     private static TableFacts factsOfPath(SparkSession spark, String path) {
-        org.apache.spark.sql.delta.DeltaLog log = org.apache.spark.sql.delta.DeltaLog.forTable(spark, path);
-        org.apache.spark.sql.delta.Snapshot snapshot = log.update(false, scala.Option.empty(), scala.Option.empty());
+        DeltaLog log = DeltaLog.forTable(spark, path);
+        Snapshot snapshot = log.update(false, scala.Option.empty(), scala.Option.empty());
         if (snapshot.version() < 0) {
             throw new BadFlagValue("ALERT_TABLE: " + path + " is not a Delta table (no commit in its _delta_log)");
         }
         return new TableFacts(snapshot.metadata().id(), log.dataPath().toString(),
-                scala.collection.JavaConverters.mapAsJavaMap(snapshot.metadata().configuration()), snapshot.schema());
+                JavaConverters.mapAsJavaMap(snapshot.metadata().configuration()), snapshot.schema());
     }
 
     private static TableFacts factsOfName(SparkSession spark, String table, String sqlName) {
@@ -177,7 +181,7 @@ final class ChangeFeed {
             ordinal = identity.equals(previous) ? ordinal + 1 : 0;
             previous = identity;
             List<String> to = row.isNullAt(4) ? List.of() : row.<String>getList(4).stream()
-                    .filter(java.util.Objects::nonNull).map(String::strip).filter(id -> !id.isEmpty()).toList();
+                    .filter(Objects::nonNull).map(String::strip).filter(id -> !id.isEmpty()).toList();
             changes.add(new Change(version, type, rowHash, "sw-" + NovuClient.digest(tableId + "/" + identity + "/" + ordinal),
                     row.getString(3), to));
         }

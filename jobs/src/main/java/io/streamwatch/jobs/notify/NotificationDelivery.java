@@ -1,15 +1,15 @@
 package io.streamwatch.jobs.notify;
 
-import io.streamwatch.jobs.common.CheckpointFile;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.streamwatch.jobs.common.CheckpointFile;
 import io.streamwatch.jobs.common.DeliveryStopped;
 import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -148,7 +148,7 @@ final class NotificationDelivery {
                 entries.add(triggered(sendable.get(i), outcomes.get(i)));
             }
         }
-        entries.sort(java.util.Comparator.comparingInt(entry -> changes.indexOf(entry.change())));
+        entries.sort(Comparator.comparingInt(entry -> changes.indexOf(entry.change())));
         return entries;
     }
 

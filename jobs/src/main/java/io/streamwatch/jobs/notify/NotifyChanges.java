@@ -1,35 +1,38 @@
 package io.streamwatch.jobs.notify;
 
-import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.DurationConverter;
 import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
-
+import io.streamwatch.jobs.notify.novu.NovuClient;
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import io.streamwatch.listeners.QueryHealthListener;
 import io.streamwatch.listeners.StreamwatchSettings;
-import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.StreamingQueryException;
@@ -292,7 +295,7 @@ public final class NotifyChanges implements Callable<Integer> {
         if (ids.size() > 100) {
             throw new BadFlagValue("NOVU_RECIPIENTS has " + ids.size() + " subscriber ids; Novu takes at most 100 per trigger");
         }
-        return List.copyOf(new java.util.LinkedHashSet<>(ids));
+        return List.copyOf(new LinkedHashSet<>(ids));
     }
 
     private static void checkUrl(String url) {
@@ -302,7 +305,7 @@ public final class NotifyChanges implements Callable<Integer> {
                     || uri.getQuery() != null || uri.getFragment() != null) {
                 throw new BadFlagValue("NOVU_URL must be http(s)://host[:port][/path], without credentials, query or fragment");
             }
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new BadFlagValue("NOVU_URL is not a URL (" + e.getReason() + ")");
         }
     }
@@ -321,8 +324,8 @@ public final class NotifyChanges implements Callable<Integer> {
     }
 
     private static void applyLogLevel(String level) {
-        org.apache.logging.log4j.core.config.Configurator.setLevel("io.streamwatch",
-                org.apache.logging.log4j.Level.toLevel(level.equals("WARNING") ? "WARN" : level));
+        Configurator.setLevel("io.streamwatch",
+                Level.toLevel(level.equals("WARNING") ? "WARN" : level));
     }
 
     private void report(SparkSession spark, StreamwatchSettings settings, BatchNotifier notifier) {

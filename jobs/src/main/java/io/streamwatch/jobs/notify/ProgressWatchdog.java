@@ -1,6 +1,7 @@
 package io.streamwatch.jobs.notify;
 
 import java.time.Duration;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +26,7 @@ final class ProgressWatchdog extends StreamingQueryListener implements AutoClose
         thread.setDaemon(true);
         return thread;
     });
-    private volatile java.util.UUID queryId;
+    private volatile UUID queryId;
     private volatile long lastProgressNanos = System.nanoTime();
     private volatile boolean stalled;
 

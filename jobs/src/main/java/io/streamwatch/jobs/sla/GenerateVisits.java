@@ -5,9 +5,9 @@ import io.streamwatch.jobs.common.GracefulStop;
 import io.streamwatch.jobs.common.JobFailure;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.KafkaOptions;
-
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -117,7 +117,7 @@ public final class GenerateVisits implements Callable<Integer> {
     private void createTopic() {
         try {
             io.streamwatch.rules.KafkaTopics.ensure(kafka.bootstrapServers(),
-                    new NewTopic(kafka.topic(), java.util.Optional.of(partitions), java.util.Optional.empty()));
+                    new NewTopic(kafka.topic(), Optional.of(partitions), Optional.empty()));
         } catch (IllegalStateException e) {
             throw new JobFailure(e.getMessage());
         }

@@ -12,7 +12,6 @@ import io.streamwatch.jobs.common.StreamingJob;
 import io.streamwatch.jobs.visits.CreateVisitsTable;
 import io.streamwatch.jobs.visits.VisitsSchema;
 import io.streamwatch.jobs.visits.VisitsTable;
-
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
 import io.streamwatch.listeners.QueryHealthListener;
@@ -20,6 +19,7 @@ import io.streamwatch.listeners.StreamwatchSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -135,7 +135,7 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
         return 0;
     }
 
-    private StreamingQuery startQuery(SparkSession spark, VisitsTable quarantine) throws java.util.concurrent.TimeoutException {
+    private StreamingQuery startQuery(SparkSession spark, VisitsTable quarantine) throws TimeoutException {
         Dataset<Row> records = spark.readStream().format("kafka")
                 .option("kafka.bootstrap.servers", kafka.bootstrapServers())
                 .option("subscribe", kafka.topic())

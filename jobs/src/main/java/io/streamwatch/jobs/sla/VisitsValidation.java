@@ -1,7 +1,5 @@
 package io.streamwatch.jobs.sla;
 
-import io.streamwatch.jobs.visits.VisitsSchema;
-
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.from_json;
@@ -10,8 +8,10 @@ import static org.apache.spark.sql.functions.udf;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamwatch.jobs.visits.VisitsSchema;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -135,7 +135,7 @@ final class VisitsValidation {
             case OBJECT -> "an object";
             case NUMBER -> "a number";
             case BOOLEAN -> "a boolean";
-            default -> "a " + value.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+            default -> "a " + value.getNodeType().name().toLowerCase(Locale.ROOT);
         };
     }
 

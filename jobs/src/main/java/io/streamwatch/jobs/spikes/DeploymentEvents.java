@@ -1,14 +1,15 @@
 package io.streamwatch.jobs.spikes;
 
-import io.streamwatch.jobs.common.KafkaQuarantine;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamwatch.jobs.common.KafkaQuarantine;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
@@ -85,7 +86,7 @@ final class DeploymentEvents {
         JsonNode event = null;
         try {
             event = value == null ? null : json.readTree(value);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             reason = "not JSON";
         }
         if (reason == null) {
@@ -135,6 +136,6 @@ final class DeploymentEvents {
     }
 
     private static String kind(JsonNode node) {
-        return node.isTextual() ? "a string" : node.isNumber() ? "the number " + node.asText() : "a " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        return node.isTextual() ? "a string" : node.isNumber() ? "the number " + node.asText() : "a " + node.getNodeType().name().toLowerCase(Locale.ROOT);
     }
 }

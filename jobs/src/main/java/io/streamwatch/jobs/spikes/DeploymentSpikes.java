@@ -3,6 +3,7 @@ package io.streamwatch.jobs.spikes;
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.DeltaTables;
 import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.jobs.common.ExactlyOnceAppend;
 import io.streamwatch.jobs.common.JobFailure;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.KafkaOptions;
@@ -10,8 +11,6 @@ import io.streamwatch.jobs.common.KafkaQuarantine;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
-import io.streamwatch.jobs.common.ExactlyOnceAppend;
-
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
 import io.streamwatch.listeners.MetricNaming;
@@ -22,7 +21,10 @@ import io.streamwatch.rules.KafkaTopics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.Path;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -96,7 +98,7 @@ public final class DeploymentSpikes implements Callable<Integer> {
     public Integer call() throws Exception {
         checkFlags();
         try {
-            KafkaTopics.ensure(bootstrapServers, new org.apache.kafka.clients.admin.NewTopic(topic, java.util.Optional.of(3), java.util.Optional.empty()));
+            KafkaTopics.ensure(bootstrapServers, new NewTopic(topic, Optional.of(3), Optional.empty()));
         } catch (IllegalStateException e) {
             throw new JobFailure(e.getMessage());
         }
@@ -154,8 +156,8 @@ public final class DeploymentSpikes implements Callable<Integer> {
 
     /** A table beside the events table: {@code /data/fct_customer_events} -> {@code /data/dim_deployments}. */
     String sibling(String name) {
-        org.apache.hadoop.fs.Path events = new org.apache.hadoop.fs.Path(eventsPath);
-        return new org.apache.hadoop.fs.Path(events.getParent(), name).toString();
+        Path events = new Path(eventsPath);
+        return new Path(events.getParent(), name).toString();
     }
 
     /** Appends a micro-batch's events and quarantined records idempotently, then has the window evaluated. */

@@ -1,12 +1,12 @@
 package io.streamwatch.jobs.spikes;
 
 import io.streamwatch.jobs.common.JobMetric;
-
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import io.streamwatch.listeners.PushgatewayPublisher;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -102,7 +103,7 @@ final class DeploymentWindow implements AutoCloseable {
                 .agg(org.apache.spark.sql.functions.count("event_type").as("deployment_cnt"),
                         org.apache.spark.sql.functions.countDistinct("customer_id").as("customer_cnt"))
                 .collectAsList());
-        deployments.sort(java.util.Comparator.comparing((Row row) -> row.getString(0)).thenComparing(row -> row.getString(1)));
+        deployments.sort(Comparator.comparing((Row row) -> row.getString(0)).thenComparing(row -> row.getString(1)));
         TreeSet<String> firing = new TreeSet<>();
         deployments.stream().filter(row -> row.getLong(2) > threshold).forEach(row -> firing.add(row.getString(0)));
         State state = new State(deployments, firing);
@@ -114,7 +115,7 @@ final class DeploymentWindow implements AutoCloseable {
             spark.createDataFrame(deployments, DIM).write().format("delta").mode("overwrite").save(dimPath);
         }
         if (previous == null || !previous.firing().equals(firing)) {
-            spark.createDataFrame(firing.stream().map(organization -> org.apache.spark.sql.RowFactory.create(ALERT_CONDITION, organization)).toList(), ALERTS)
+            spark.createDataFrame(firing.stream().map(organization -> RowFactory.create(ALERT_CONDITION, organization)).toList(), ALERTS)
                     .write().format("delta").mode("overwrite").save(alertsPath);
             LOG.info("organization_alert: {} (evaluated in {} ms)", firing.isEmpty() ? "none firing" : ALERT_CONDITION + " for " + firing,
                     (System.nanoTime() - started) / 1_000_000);

@@ -1,19 +1,19 @@
 package io.streamwatch.jobs.spikes;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamwatch.jobs.common.BadFlagValue;
 import io.streamwatch.jobs.common.DurationConverter;
 import io.streamwatch.jobs.common.GracefulStop;
 import io.streamwatch.jobs.common.JobFailure;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.KafkaOptions;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamwatch.rules.KafkaTopics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -95,7 +95,7 @@ public final class GenerateDeployments implements Callable<Integer> {
             throw new BadFlagValue("--topic: '" + topic + "' is not a Kafka topic name");
         }
         try {
-            KafkaTopics.ensure(bootstrapServers, new NewTopic(topic, java.util.Optional.of(3), java.util.Optional.empty()));
+            KafkaTopics.ensure(bootstrapServers, new NewTopic(topic, Optional.of(3), Optional.empty()));
         } catch (IllegalStateException e) {
             throw new JobFailure(e.getMessage());
         }

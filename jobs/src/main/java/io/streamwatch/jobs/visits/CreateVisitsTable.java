@@ -3,7 +3,7 @@ package io.streamwatch.jobs.visits;
 import io.streamwatch.jobs.common.DeltaTables;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.SparkSessions;
-
+import java.io.IOException;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -55,7 +55,7 @@ public final class CreateVisitsTable implements Callable<Integer> {
         DeltaTables.createIfMissing(spark, table.sqlName(), table.describe(), columns, "'delta.appendOnly' = 'true'");
     }
 
-    private void drop(SparkSession spark) throws java.io.IOException {
+    private void drop(SparkSession spark) throws IOException {
         if (table.isCatalogTable()) {
             spark.sql("DROP TABLE IF EXISTS " + table.sqlName());
         } else {

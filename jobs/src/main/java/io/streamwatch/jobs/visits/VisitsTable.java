@@ -1,8 +1,10 @@
 package io.streamwatch.jobs.visits;
 
-import io.streamwatch.jobs.common.JobFailure;
-
 import io.delta.tables.DeltaTable;
+import io.streamwatch.jobs.common.JobFailure;
+import java.io.Serializable;
+import java.util.Map;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -58,9 +60,9 @@ public final class VisitsTable {
     }
 
     /** Where to append rows, matched to the table's columns by name (never by position). */
-    public record Target(String name, String path) implements java.io.Serializable {
-        public void append(Dataset<Row> rows, java.util.Map<String, String> options) {
-            org.apache.spark.sql.DataFrameWriter<Row> writer = rows.write().format("delta").mode("append").options(options);
+    public record Target(String name, String path) implements Serializable {
+        public void append(Dataset<Row> rows, Map<String, String> options) {
+            DataFrameWriter<Row> writer = rows.write().format("delta").mode("append").options(options);
             if (name != null) {
                 writer.saveAsTable(name);
             } else {

@@ -1,15 +1,15 @@
 package io.streamwatch.rules.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
 import io.streamwatch.rules.KafkaTopics;
 import io.streamwatch.rules.Rule;
 import io.streamwatch.rules.RuleJson;
 import io.streamwatch.rules.RulesView;
 import io.streamwatch.rules.WebhookPrefixes;
-
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.javalin.Javalin;
-import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -233,7 +233,7 @@ public final class RulesApi implements AutoCloseable {
         json(ctx, status, RuleJson.JSON.createObjectNode().put("error", message));
     }
 
-    private static void json(Context ctx, int status, com.fasterxml.jackson.databind.JsonNode body) {
+    private static void json(Context ctx, int status, JsonNode body) {
         ctx.status(status).contentType(JSON_TYPE).result(body.toString());
     }
 

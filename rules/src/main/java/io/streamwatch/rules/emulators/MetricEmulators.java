@@ -2,9 +2,9 @@ package io.streamwatch.rules.emulators;
 
 import io.streamwatch.rules.Cli;
 import io.streamwatch.rules.KafkaTopics;
-
 import java.io.PrintWriter;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -83,7 +83,7 @@ public final class MetricEmulators implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             KafkaProducer<String, String> producer = producer();
             // SIGTERM: what was sent is flushed before the JVM ends.
-            Thread flushOnExit = new Thread(() -> producer.close(java.time.Duration.ofSeconds(5)), "streamwatch-sources-flush");
+            Thread flushOnExit = new Thread(() -> producer.close(Duration.ofSeconds(5)), "streamwatch-sources-flush");
             Runtime.getRuntime().addShutdownHook(flushOnExit);
             boolean interrupted = false;
             try {
@@ -113,7 +113,7 @@ public final class MetricEmulators implements Callable<Integer> {
                 }
                 producer.flush();
             } finally {
-                producer.close(java.time.Duration.ofSeconds(5));
+                producer.close(Duration.ofSeconds(5));
                 try {
                     Runtime.getRuntime().removeShutdownHook(flushOnExit);
                 } catch (IllegalStateException e) {
