@@ -1,5 +1,9 @@
 package io.streamwatch.alerting;
 
+import io.streamwatch.cli.Cli;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -160,10 +164,25 @@ public final class AlertingConfig {
         return values;
     }
 
-    /** scripts/render-alerting: writes the default rendering into the repository. */
+    /** scripts/render-alerting: writes a profile's rendering into the repository. */
     public static void main(String[] args) {
-        Path repository = repository();
-        profile(repository, args.length > 0 ? args[0] : "default").renderInto(repository);
-        OUTPUTS.forEach(output -> System.out.println("rendered " + output.target()));
+        Cli.main(new Render(), args);
+    }
+
+    /** The command of scripts/render-alerting. */
+    @Command(name = "render-alerting", mixinStandardHelpOptions = true,
+            description = "Renders the alerting templates with a profile's properties into the repository.")
+    static final class Render implements Callable<Integer> {
+        @Parameters(index = "0", defaultValue = "default", paramLabel = "PROFILE",
+                description = "The properties file under alerting/, without .properties (default: ${DEFAULT-VALUE}).")
+        String profile;
+
+        @Override
+        public Integer call() {
+            Path repository = repository();
+            profile(repository, profile).renderInto(repository);
+            OUTPUTS.forEach(output -> System.out.println("rendered " + output.target()));
+            return 0;
+        }
     }
 }

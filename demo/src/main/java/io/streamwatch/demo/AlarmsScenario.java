@@ -6,7 +6,7 @@ import io.streamwatch.jobs.alarms.Alarms;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.notify.NotifyChanges;
-import io.streamwatch.rules.Cli;
+import io.streamwatch.cli.Cli;
 import io.streamwatch.rules.api.ApiToken;
 import io.streamwatch.rules.api.RulesService;
 import io.streamwatch.rules.emulators.MetricEmulators;

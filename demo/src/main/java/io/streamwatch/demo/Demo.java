@@ -1,5 +1,6 @@
 package io.streamwatch.demo;
 
+import io.streamwatch.cli.Cli;
 import io.streamwatch.alerting.AlertingConfig;
 import io.streamwatch.alerting.LocalAlertingStack;
 import io.streamwatch.jobs.common.Jobs;
@@ -12,7 +13,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine;
 
 /**
  * The Quick start: the real jobs in one local Spark, against a Pushgateway started from Debian's package
@@ -39,7 +39,7 @@ public final class Demo implements Callable<Integer> {
     Path workDir;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Demo()).execute(args));
+        Cli.main(new Demo(), args);
     }
 
     @Override

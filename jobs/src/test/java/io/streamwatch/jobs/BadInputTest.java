@@ -1,6 +1,6 @@
 package io.streamwatch.jobs;
 
-import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.cli.Cli;
 import io.streamwatch.jobs.lag.ConsumeVisits;
 import io.streamwatch.jobs.lag.ReadVisits;
 import io.streamwatch.jobs.lag.WriteVisits;
@@ -23,7 +23,7 @@ public class BadInputTest extends PushgatewayAndSparkTest {
 
     public static Outcome runCapturing(Callable<Integer> job, String... args) {
         StringWriter err = new StringWriter();
-        int exitCode = Jobs.commandLine(job, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true)).execute(args);
+        int exitCode = Cli.commandLine(job, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true)).execute(args);
         return new Outcome(exitCode, err.toString());
     }
 
@@ -37,27 +37,27 @@ public class BadInputTest extends PushgatewayAndSparkTest {
     void anUnknownPathIsNamedInOneLineWithANonZeroExit() {
         String missing = dir.resolve("no-such-table").toString();
         String expected = "no Delta table at path " + missing;
-        assertOneLineError(runCapturing(new ReadVisits(), "--path", missing), Jobs.FAILED, expected);
+        assertOneLineError(runCapturing(new ReadVisits(), "--path", missing), Cli.FAILED, expected);
         assertOneLineError(runCapturing(new WriteVisits(), "--path", missing, "--pushgateway", pushgateway.address()),
-                Jobs.FAILED, expected);
+                Cli.FAILED, expected);
         assertOneLineError(runCapturing(new ConsumeVisits(), "--path", missing, "--checkpoint", checkpoint(),
-                "--pushgateway", pushgateway.address()), Jobs.FAILED, expected);
+                "--pushgateway", pushgateway.address()), Cli.FAILED, expected);
     }
 
     @Test
     void anUnknownCatalogTableIsNamed() {
-        assertOneLineError(runCapturing(new ReadVisits(), "--table", "no_such_visits"), Jobs.FAILED,
+        assertOneLineError(runCapturing(new ReadVisits(), "--table", "no_such_visits"), Cli.FAILED,
                 "no Delta table at table no_such_visits");
     }
 
     @Test
     void badFlagsGetOneLineAndExitCodeTwo() {
-        assertOneLineError(runCapturing(new WriteVisits(), "--commitz", "3"), Jobs.BAD_FLAGS, "Unknown options: '--commitz'");
-        assertOneLineError(runCapturing(new ReadVisits(), "--table", "a", "--path", "/b"), Jobs.BAD_FLAGS, "mutually exclusive");
-        assertOneLineError(runCapturing(new ConsumeVisits(), "--trigger-interval", "soon"), Jobs.BAD_FLAGS,
+        assertOneLineError(runCapturing(new WriteVisits(), "--commitz", "3"), Cli.BAD_FLAGS, "Unknown options: '--commitz'");
+        assertOneLineError(runCapturing(new ReadVisits(), "--table", "a", "--path", "/b"), Cli.BAD_FLAGS, "mutually exclusive");
+        assertOneLineError(runCapturing(new ConsumeVisits(), "--trigger-interval", "soon"), Cli.BAD_FLAGS,
                 "'soon' is not a duration");
-        assertOneLineError(runCapturing(new WriteVisits(), "--commits", "-1"), Jobs.BAD_FLAGS, "--commits must be positive, was -1 (see --help)");
-        assertOneLineError(runCapturing(new ReadVisits(), "--limit", "0"), Jobs.BAD_FLAGS, "--limit must be positive, was 0 (see --help)");
+        assertOneLineError(runCapturing(new WriteVisits(), "--commits", "-1"), Cli.BAD_FLAGS, "--commits must be positive, was -1 (see --help)");
+        assertOneLineError(runCapturing(new ReadVisits(), "--limit", "0"), Cli.BAD_FLAGS, "--limit must be positive, was 0 (see --help)");
     }
 
     @Test

@@ -1,8 +1,11 @@
 package io.streamwatch.rules;
 
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.CommandFailure;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -10,6 +13,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -25,6 +29,7 @@ public final class KafkaTopics {
     public static final int RULES_PARTITIONS = 3;
     public static final int METRICS_PARTITIONS = 20;
     private static final int TIMEOUT_SECONDS = 15;
+    private static final int REACH_SECONDS = 10;
 
     private KafkaTopics() {
     }
@@ -32,6 +37,34 @@ public final class KafkaTopics {
     /** Whether Kafka accepts this as a topic name. */
     public static boolean isLegal(String topic) {
         return topic != null && LEGAL_NAME.matcher(topic).matches() && !topic.equals(".") && !topic.equals("..");
+    }
+
+    /** Fails as a bad flag unless Kafka accepts this as a topic name. */
+    public static void requireLegal(String flag, String topic) {
+        if (!isLegal(topic)) {
+            throw new BadFlagValue(flag + ": '" + topic + "' is not a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)");
+        }
+    }
+
+    /** Fails with one line, within {@value #REACH_SECONDS} s, unless the brokers answer; returns the topics they hold. */
+    public static Set<String> requireReachable(String bootstrapServers) {
+        try (Admin admin = admin(bootstrapServers, REACH_SECONDS)) {
+            return admin.listTopics().names().get(REACH_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            throw new CommandFailure("cannot reach Kafka at " + bootstrapServers + " within " + REACH_SECONDS + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandFailure("interrupted while reaching Kafka at " + bootstrapServers);
+        } catch (KafkaException e) {
+            throw new CommandFailure("cannot use Kafka at " + bootstrapServers + ": " + e.getMessage());
+        }
+    }
+
+    private static Admin admin(String bootstrapServers, int timeoutSeconds) {
+        return Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutSeconds * 1000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutSeconds * 1000));
     }
 
     /** Creates the compacted rules topic unless it exists; fails with one line when Kafka cannot be reached. */
@@ -46,10 +79,7 @@ public final class KafkaTopics {
 
     /** Creates the topic unless it exists, and waits until its partitions have leaders. */
     public static void ensure(String bootstrapServers, NewTopic topic) {
-        try (Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, TIMEOUT_SECONDS * 1000))) {
+        try (Admin admin = admin(bootstrapServers, TIMEOUT_SECONDS)) {
             if (admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).contains(topic.name())) {
                 return;
             }

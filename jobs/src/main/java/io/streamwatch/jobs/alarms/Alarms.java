@@ -1,12 +1,15 @@
 package io.streamwatch.jobs.alarms;
 
-import io.streamwatch.jobs.common.BadFlagValue;
-import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.DurationConverter;
 import io.streamwatch.jobs.common.ExactlyOnceAppend;
-import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.Jobs;
-import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.cli.KafkaBrokers;
+import io.streamwatch.cli.OptionDefaults;
+import io.streamwatch.jobs.common.QueryOptions;
+import io.streamwatch.jobs.common.StartingOffsets;
 import io.streamwatch.jobs.common.KafkaQuarantine;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
@@ -56,13 +59,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "Alarms", mixinStandardHelpOptions = true,
         description = "Matches the metrics topic against the rules topic; appends alarms to Delta and delivers them to Discord.")
-public final class Alarms implements Callable<Integer> {
+public final class Alarms implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "alarms";
     private static final Logger LOG = LoggerFactory.getLogger(Alarms.class);
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = KafkaOptions.DEFAULT_BOOTSTRAP_SERVERS,
-            description = "Kafka brokers (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin
+    KafkaBrokers brokers = new KafkaBrokers();
 
     @Option(names = "--metrics-topic", defaultValue = KafkaTopics.METRICS, description = "Topic of the metrics, created with 20 partitions when missing (default: ${DEFAULT-VALUE}).")
     String metricsTopic;
@@ -70,9 +72,8 @@ public final class Alarms implements Callable<Integer> {
     @Option(names = "--rules-topic", defaultValue = KafkaTopics.RULES, description = "The compacted rules topic (default: ${DEFAULT-VALUE}).")
     String rulesTopic;
 
-    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/" + QUERY_NAME,
-            description = "Checkpoint folder, any Hadoop path; also holds the delivery progress (default: ${DEFAULT-VALUE}).")
-    String checkpoint;
+    @Mixin
+    QueryOptions query = new QueryOptions();
 
     @Option(names = "--alarms-path", defaultValue = "/tmp/streamwatch/alarms", description = "Delta folder of the alarms (default: ${DEFAULT-VALUE}).")
     String alarmsPath;
@@ -87,64 +88,59 @@ public final class Alarms implements Callable<Integer> {
     @Mixin
     PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
 
-    @Option(names = "--starting-offsets", defaultValue = "latest", description = "earliest or latest, for a new checkpoint (default: ${DEFAULT-VALUE}).")
-    String startingOffsets;
+    @Mixin
+    StartingOffsets startingOffsets = new StartingOffsets();
 
     @Option(names = "--max-offsets-per-trigger", defaultValue = "100000", description = "Metric records per micro-batch at most (default: ${DEFAULT-VALUE}).")
     long maxOffsetsPerTrigger;
 
-    @Option(names = "--trigger-interval", defaultValue = "0s", converter = DurationConverter.class,
-            description = "Processing-time trigger interval; 0s starts each batch as soon as the last ends (default: ${DEFAULT-VALUE}).")
-    Duration triggerInterval;
-
-    @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,
-            description = "How often the health listener pushes while nothing else happens (default: ${DEFAULT-VALUE}).")
-    Duration heartbeatInterval;
-
     @Option(names = "--delivery-grace", defaultValue = "10s", converter = DurationConverter.class,
             description = "At a stop, how long to go on delivering what is waiting; the rest goes after a restart (default: ${DEFAULT-VALUE}).")
     Duration deliveryGrace;
-
-    @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
-    String queryName;
 
     public static void main(String[] args) {
         Jobs.main(new Alarms(), args);
     }
 
     @Override
+    public OptionDefaults optionDefaults() {
+        return OptionDefaults.of("--checkpoint", "/tmp/streamwatch/checkpoints/" + QUERY_NAME, "--trigger-interval", "0s",
+                "--query-name", QUERY_NAME, "--starting-offsets", "latest");
+    }
+
+    @Override
     public Integer call() throws Exception {
         WebhookPrefixes allowed = checkFlags();
         try {
-            KafkaTopics.ensureRules(bootstrapServers, rulesTopic);
-            KafkaTopics.ensureMetrics(bootstrapServers, metricsTopic);
+            KafkaTopics.ensureRules(brokers.bootstrapServers(), rulesTopic);
+            KafkaTopics.ensureMetrics(brokers.bootstrapServers(), metricsTopic);
         } catch (IllegalStateException e) {
-            throw new JobFailure(e.getMessage());
+            throw new CommandFailure(e.getMessage());
         }
         SparkSession spark = SparkSessions.getOrCreate("Alarms");
         AlarmsTable table = new AlarmsTable(alarmsPath, quarantinePath != null ? quarantinePath : alarmsPath + "_quarantine");
         table.createIfMissing(spark);
-        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
+        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(query.heartbeatInterval());
         List<StreamingQueryListener> listeners = List.of(new BatchDurationListener(settings),
-                new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings));
+                new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(brokers.bootstrapServers())), new QueryHealthListener(settings));
         StreamingJob.run(spark, push, LOG, listeners, () -> match(spark, table, settings, allowed));
         return 0;
     }
 
     /** Loads the rules, then matches the metrics against them until the query stops, delivering what it raises. */
     private void match(SparkSession spark, AlarmsTable table, StreamwatchSettings settings, WebhookPrefixes allowed) throws Exception {
-        try (RulesView rules = RulesView.start(bootstrapServers, rulesTopic)) {
+        try (RulesView rules = RulesView.start(brokers.bootstrapServers(), rulesTopic)) {
             if (!rules.awaitLoaded(Duration.ofSeconds(60))) {
-                throw new JobFailure("the rules topic " + rulesTopic + " could not be read to its end within 60 s");
+                throw new CommandFailure("the rules topic " + rulesTopic + " could not be read to its end within 60 s");
             }
             Counts counts = new Counts();
             Runnable report = () -> report(spark, settings, rules, counts);
-            AlarmDelivery delivery = new AlarmDelivery(spark, table, checkpoint, rules, allowed, report);
+            AlarmDelivery delivery = new AlarmDelivery(spark, table, query.checkpoint(), rules, allowed, report);
             try {
-                StreamingQuery query = startQuery(spark, new BatchMatcher(table, rules, delivery, counts, report));
-                delivery.resume(query.id().toString());
+                StreamingQuery running = startQuery(spark, new BatchMatcher(table, rules, delivery, counts, report));
+                delivery.resume(running.id().toString());
                 LOG.info("matching {} against {} rules of {}; alarms into {}", metricsTopic, rules.rules().size(), rulesTopic, alarmsPath);
-                StreamingJob.awaitUntilStopped(query);
+                StreamingJob.awaitUntilStopped(running);
             } finally {
                 delivery.close(deliveryGrace);
                 report.run();
@@ -153,16 +149,10 @@ public final class Alarms implements Callable<Integer> {
     }
 
     private WebhookPrefixes checkFlags() {
-        for (String[] topic : new String[][] {{"--metrics-topic", metricsTopic}, {"--rules-topic", rulesTopic}}) {
-            if (!KafkaTopics.isLegal(topic[1])) {
-                throw new BadFlagValue(topic[0] + ": '" + topic[1] + "' is not a Kafka topic name");
-            }
-        }
-        if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
-            throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
-        }
+        KafkaTopics.requireLegal("--metrics-topic", metricsTopic);
+        KafkaTopics.requireLegal("--rules-topic", rulesTopic);
+        query.requireValid();
         BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
-        BadFlagValue.requireNotNegative("--trigger-interval", triggerInterval.toMillis(), triggerInterval.toString());
         push.requireValidAddress();
         try {
             return WebhookPrefixes.parse(allowedWebhookPrefixes);
@@ -173,16 +163,16 @@ public final class Alarms implements Callable<Integer> {
 
     private StreamingQuery startQuery(SparkSession spark, BatchMatcher matcher) throws TimeoutException {
         Dataset<Row> records = spark.readStream().format("kafka")
-                .option("kafka.bootstrap.servers", bootstrapServers)
+                .option("kafka.bootstrap.servers", brokers.bootstrapServers())
                 .option("subscribe", metricsTopic)
-                .option("startingOffsets", startingOffsets)
+                .option("startingOffsets", startingOffsets.sparkOption())
                 .option("maxOffsetsPerTrigger", maxOffsetsPerTrigger)
                 .option("failOnDataLoss", "false")
                 .load();
         return records.writeStream()
-                .queryName(queryName)
-                .option("checkpointLocation", checkpoint)
-                .trigger(Trigger.ProcessingTime(triggerInterval.toMillis()))
+                .queryName(query.queryName())
+                .option("checkpointLocation", query.checkpoint())
+                .trigger(Trigger.ProcessingTime(query.triggerMillis()))
                 .foreachBatch(matcher)
                 .start();
     }
@@ -196,7 +186,7 @@ public final class Alarms implements Callable<Integer> {
 
     private void report(SparkSession spark, StreamwatchSettings settings, RulesView rules, Counts counts) {
         push.publisher(spark).ifPresent(publisher -> publisher.publish(
-                new PushGroup(settings.jobOr(settings.naming().queryJob()), Map.of("query", queryName)), "alarms", () -> {
+                new PushGroup(settings.jobOr(settings.naming().queryJob()), Map.of("query", query.queryName())), "alarms", () -> {
                     List<MetricSample> samples = new ArrayList<>();
                     samples.add(JobMetric.ALARM_RULES.sample(rules.rules().size()));
                     for (Alarm.State state : Alarm.State.values()) {

@@ -1,5 +1,7 @@
 package io.streamwatch.jobs.common;
 
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.DurationConverter;
 import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.PushTarget;
 import io.streamwatch.listeners.PushgatewayPublisher;

@@ -1,14 +1,14 @@
 package io.streamwatch.jobs.lag;
 
-import io.streamwatch.jobs.common.BadFlagValue;
-import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.OptionDefaults;
 import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.QueryOptions;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
 import io.streamwatch.jobs.visits.VisitsTable;
 import io.streamwatch.listeners.ReaderVersionListener;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "ConsumeVisits", mixinStandardHelpOptions = true,
         description = "Streams the visits table, printing each micro-batch; pushes visits_reader_version and the lag.")
-public final class ConsumeVisits implements Callable<Integer> {
+public final class ConsumeVisits implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "visits_consumer";
     private static final Logger LOG = LoggerFactory.getLogger(ConsumeVisits.class);
 
@@ -43,22 +43,14 @@ public final class ConsumeVisits implements Callable<Integer> {
     @Mixin
     PushOptions push = new PushOptions();
 
-    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/visits_consumer",
-            description = "Checkpoint folder, any Hadoop path (default: ${DEFAULT-VALUE}).")
-    String checkpoint;
+    @Mixin
+    QueryOptions query = new QueryOptions();
 
     @Option(names = "--continuous", description = "Keep running with a processing-time trigger (default: read what is available, then stop).")
     boolean continuous;
 
-    @Option(names = "--trigger-interval", defaultValue = "10s", converter = DurationConverter.class,
-            description = "Processing-time trigger interval with --continuous (default: ${DEFAULT-VALUE}).")
-    Duration triggerInterval;
-
     @Option(names = "--max-files-per-trigger", description = "Delta source maxFilesPerTrigger (default: Delta's, 1000).")
     Integer maxFilesPerTrigger;
-
-    @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
-    String queryName;
 
     @Option(names = "--quiet", description = "Print one line per micro-batch instead of its visits.")
     boolean quiet;
@@ -68,16 +60,23 @@ public final class ConsumeVisits implements Callable<Integer> {
     }
 
     @Override
+    public OptionDefaults optionDefaults() {
+        return OptionDefaults.of("--checkpoint", "/tmp/streamwatch/checkpoints/" + QUERY_NAME, "--trigger-interval", "10s",
+                "--query-name", QUERY_NAME);
+    }
+
+    @Override
     public Integer call() throws Exception {
+        query.requireValid();
         if (maxFilesPerTrigger != null) {
             BadFlagValue.requirePositive("--max-files-per-trigger", maxFilesPerTrigger);
         }
         SparkSession spark = SparkSessions.getOrCreate("ConsumeVisits");
         table.requireExists(spark);
-        StreamingJob.run(spark, push, LOG, List.of(new ReaderVersionListener(push.settings(spark))), () -> {
-            StreamingQuery query = startQuery(spark);
-            StreamingJob.awaitUntilStopped(query);
-            LOG.info("query {} stopped after batch {}", queryName, query.lastProgress() == null ? "none" : query.lastProgress().batchId());
+        StreamingJob.run(spark, push, LOG, List.of(new ReaderVersionListener(push.settings(spark).withHeartbeatInterval(query.heartbeatInterval()))), () -> {
+            StreamingQuery running = startQuery(spark);
+            StreamingJob.awaitUntilStopped(running);
+            LOG.info("query {} stopped after batch {}", query.queryName(), running.lastProgress() == null ? "none" : running.lastProgress().batchId());
         });
         return 0;
     }
@@ -89,9 +88,9 @@ public final class ConsumeVisits implements Callable<Integer> {
         }
         boolean printVisits = !quiet;
         return table.readStream(reader).writeStream()
-                .queryName(queryName)
-                .option("checkpointLocation", checkpoint)
-                .trigger(continuous ? Trigger.ProcessingTime(triggerInterval.toMillis()) : Trigger.AvailableNow())
+                .queryName(query.queryName())
+                .option("checkpointLocation", query.checkpoint())
+                .trigger(continuous ? Trigger.ProcessingTime(query.triggerMillis()) : Trigger.AvailableNow())
                 .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (visits, batchId) -> printBatch(visits, batchId, printVisits))
                 .start();
     }

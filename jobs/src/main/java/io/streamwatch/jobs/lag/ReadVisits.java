@@ -1,6 +1,6 @@
 package io.streamwatch.jobs.lag;
 
-import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.visits.VisitsTable;

@@ -1,7 +1,7 @@
 package io.streamwatch.jobs.lag;
 
 import io.streamwatch.jobs.common.JobMetric;
-import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;

@@ -1,7 +1,7 @@
 package io.streamwatch.jobs.notify;
 
-import io.streamwatch.jobs.common.BadFlagValue;
-import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.cli.Cli;
+import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.jobs.notify.novu.NovuClient;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -124,7 +124,7 @@ final class ChangeFeed {
         try {
             detail = spark.sql("DESCRIBE DETAIL " + sqlName).first();
         } catch (Exception e) { // AnalysisException is thrown by Scala
-            throw new BadFlagValue("ALERT_TABLE: " + table + " is not a Delta table (" + Jobs.oneLine(e) + ")");
+            throw new BadFlagValue("ALERT_TABLE: " + table + " is not a Delta table (" + Cli.oneLine(e) + ")");
         }
         if (!"delta".equalsIgnoreCase(detail.<Object>getAs("format").toString())) {
             throw new BadFlagValue("ALERT_TABLE: " + table + " is not a Delta table");

@@ -1,10 +1,13 @@
 package io.streamwatch.jobs.notify;
 
-import io.streamwatch.jobs.common.BadFlagValue;
-import io.streamwatch.jobs.common.DurationConverter;
-import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.cli.Cli;
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.DurationConverter;
+import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.JobMetric;
+import io.streamwatch.cli.OptionDefaults;
 import io.streamwatch.jobs.common.Jobs;
+import io.streamwatch.jobs.common.QueryOptions;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
@@ -49,11 +52,12 @@ import picocli.CommandLine.Option;
  * earlier trigger when retractions are on; the streaming checkpoint is the progress, so a crash resumes where it
  * stopped (at least once, duplicates only with the same transaction id) and a stop sends nothing twice. What Novu
  * refuses goes to a dead-letter Delta table with the reason; 429, 5xx and an unreachable Novu only delay. Each
- * setting is a flag with an environment variable as its fallback.
+ * setting is a flag with an environment variable as its fallback ({@link #optionDefaults()}); the API key is only
+ * ever read from {@code NOVU_API_KEY} or a file, never a flag the Spark UI would show.
  */
 @Command(name = "NotifyChanges", mixinStandardHelpOptions = true,
         description = "Delivers every change of a Delta table's change data feed to a Novu workflow.")
-public final class NotifyChanges implements Callable<Integer> {
+public final class NotifyChanges implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "notify-changes";
     private static final Logger LOG = LoggerFactory.getLogger(NotifyChanges.class);
     private static final Set<String> TRUE = Set.of("true", "1", "yes", "on");
@@ -99,9 +103,8 @@ public final class NotifyChanges implements Callable<Integer> {
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "DEBUG, INFO, WARNING or ERROR for streamwatch's own lines (else LOG_LEVEL, else INFO).")
     String logLevel;
 
-    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/" + QUERY_NAME,
-            description = "Checkpoint folder, any Hadoop path: the progress (default: ${DEFAULT-VALUE}).")
-    String checkpoint;
+    @Mixin
+    QueryOptions query = new QueryOptions();
 
     @Option(names = "--starting-version", defaultValue = "latest", paramLabel = "latest|N",
             description = "For a new checkpoint: latest delivers what is committed after the start; N every change from table version N (default: ${DEFAULT-VALUE}).")
@@ -121,19 +124,8 @@ public final class NotifyChanges implements Callable<Integer> {
             description = "How long one request to Novu may take before it is retried (default: ${DEFAULT-VALUE}).")
     Duration requestTimeout;
 
-    @Option(names = "--trigger-interval", defaultValue = "500ms", converter = DurationConverter.class,
-            description = "How often the table is looked at for new commits (default: ${DEFAULT-VALUE}).")
-    Duration triggerInterval;
-
     @Option(names = "--max-files-per-trigger", defaultValue = "1000", description = "Data files per micro-batch at most (default: ${DEFAULT-VALUE}).")
     int maxFilesPerTrigger;
-
-    @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,
-            description = "How often health is pushed while nothing else happens (default: ${DEFAULT-VALUE}).")
-    Duration heartbeatInterval;
-
-    @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
-    String queryName;
 
     @Mixin
     PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
@@ -158,18 +150,30 @@ public final class NotifyChanges implements Callable<Integer> {
         Jobs.main(new NotifyChanges(), args);
     }
 
+    /** The defaults, and the environment variables that stand in for the flags not given. */
+    @Override
+    public OptionDefaults optionDefaults() {
+        return OptionDefaults.of("--checkpoint", "/tmp/streamwatch/checkpoints/" + QUERY_NAME, "--trigger-interval", "500ms",
+                        "--query-name", QUERY_NAME, "--novu-url", NovuClient.CLOUD, "--progress-timeout-minutes", "10",
+                        "--log-level", "INFO", "--send-retractions", "false", "--test-mode", "false")
+                .withEnvironment(environment, "--workflow", "NOVU_WORKFLOW_NAME", "--recipients", "NOVU_RECIPIENTS",
+                        "--recipients-column", "RECIPIENTS_IN_PAYLOAD", "--novu-url", "NOVU_URL", "--table", "ALERT_TABLE",
+                        "--payload", "ALERT_PAYLOAD", "--send-retractions", "SEND_RETRACTIONS",
+                        "--progress-timeout-minutes", "PROGRESS_TIMEOUT_MINUTES", "--test-mode", "TEST_MODE", "--log-level", "LOG_LEVEL");
+    }
+
     @Override
     public Integer call() throws Exception {
         Settings settings = settings();
         applyLogLevel(settings.logLevel());
         SparkSession spark = SparkSessions.getOrCreate("NotifyChanges");
         ChangeFeed feed = ChangeFeed.open(spark, settings.table(), settings.payload(), settings.recipientsColumn());
-        NotificationLog log = new NotificationLog(deliveriesPath != null ? deliveriesPath : checkpoint + "_deliveries",
-                deadLetterPath != null ? deadLetterPath : checkpoint + "_dead_letter");
+        NotificationLog log = new NotificationLog(deliveriesPath != null ? deliveriesPath : query.checkpoint() + "_deliveries",
+                deadLetterPath != null ? deadLetterPath : query.checkpoint() + "_dead_letter");
         log.createIfMissing(spark);
         NotificationLog.OpenTriggers open = settings.sendRetractions() ? log.openTriggers(spark) : new NotificationLog.OpenTriggers();
-        StreamwatchSettings pushSettings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
-        BatchNotifier notifier = new BatchNotifier(feed, log, settings, bulkFrom, requestTimeout, checkpoint);
+        StreamwatchSettings pushSettings = push.settings(spark).withHeartbeatInterval(query.heartbeatInterval());
+        BatchNotifier notifier = new BatchNotifier(feed, log, settings, bulkFrom, requestTimeout, query.checkpoint());
         Runnable report = () -> report(spark, pushSettings, notifier);
         StreamingJob.run(spark, push, LOG, List.of(new BatchDurationListener(pushSettings), new QueryHealthListener(pushSettings)),
                 () -> notify(spark, feed, settings, open, notifier, report));
@@ -179,25 +183,25 @@ public final class NotifyChanges implements Callable<Integer> {
     /** Delivers the feed's changes until the query stops; a SIGTERM lets the request in flight finish first. */
     private void notify(SparkSession spark, ChangeFeed feed, Settings settings, NotificationLog.OpenTriggers open, BatchNotifier notifier,
                         Runnable report) throws Exception {
-        try (ProgressWatchdog watchdog = new ProgressWatchdog(queryName, feed.name(), settings.progressTimeout(), report)) {
+        try (ProgressWatchdog watchdog = new ProgressWatchdog(query.queryName(), feed.name(), settings.progressTimeout(), report)) {
             spark.streams().addListener(watchdog);
             notifier.start(spark, open, watchdog, report);
-            StreamingQuery query = feed.readStream(spark, startingVersion, maxFilesPerTrigger).writeStream()
-                    .queryName(queryName)
-                    .option("checkpointLocation", checkpoint)
-                    .trigger(Trigger.ProcessingTime(triggerInterval.toMillis()))
+            StreamingQuery running = feed.readStream(spark, startingVersion, maxFilesPerTrigger).writeStream()
+                    .queryName(query.queryName())
+                    .option("checkpointLocation", query.checkpoint())
+                    .trigger(Trigger.ProcessingTime(query.triggerMillis()))
                     .foreachBatch(notifier)
                     .start();
             LOG.info("notifying the changes of {} to workflow {} at {}{}{}", feed.name(), settings.workflow(), settings.novuUrl(),
                     settings.sendRetractions() ? ", with retractions" : "", settings.testMode() ? " (TEST_MODE: nothing is sent)" : "");
             try {
-                StreamingJob.awaitUntilStopped(query, () -> {
+                StreamingJob.awaitUntilStopped(running, () -> {
                     notifier.stopAfterTheRequestInFlight(Duration.ofSeconds(20));
-                    SparkSessions.stop(query);
+                    SparkSessions.stop(running);
                 });
             } catch (StreamingQueryException e) {
                 if (!notifier.stopping && !BatchNotifier.stoppedMidBatch(e)) {
-                    throw new JobFailure("the notification query failed: " + Jobs.oneLine(e));
+                    throw new CommandFailure("the notification query failed: " + Cli.oneLine(e));
                 }
                 LOG.info("stopped in the middle of a batch: the rest of it is delivered after a restart");
             } finally {
@@ -207,19 +211,19 @@ public final class NotifyChanges implements Callable<Integer> {
         }
     }
 
-    /** The flags, else the environment, else the defaults; whatever is missing or contradicts is a bad flag. */
+    /** The options (each a flag, else its environment variable, else its default) checked; what is missing or contradicts is a bad flag. */
     Settings settings() {
-        boolean test = bool("--test-mode", "TEST_MODE", testMode, false);
+        boolean test = bool("--test-mode", "TEST_MODE", testMode);
         Optional<String> apiKey = apiKey();
         if (apiKey.isEmpty() && !test) {
             throw new BadFlagValue("no Novu API key: set NOVU_API_KEY or --novu-api-key-file (TEST_MODE needs none)");
         }
-        String workflowName = value(workflow, "NOVU_WORKFLOW_NAME").filter(s -> !s.isBlank())
+        String workflowName = Optional.ofNullable(workflow).filter(s -> !s.isBlank())
                 .orElseThrow(() -> new BadFlagValue("no workflow: give --workflow or NOVU_WORKFLOW_NAME"));
-        String alertTable = value(table, "ALERT_TABLE").filter(s -> !s.isBlank())
+        String alertTable = Optional.ofNullable(table).filter(s -> !s.isBlank())
                 .orElseThrow(() -> new BadFlagValue("no table: give --table or ALERT_TABLE (a table name or a path)"));
-        Optional<String> listed = value(recipients, "NOVU_RECIPIENTS");
-        Optional<String> column = value(recipientsColumn, "RECIPIENTS_IN_PAYLOAD").map(String::strip)
+        Optional<String> listed = Optional.ofNullable(recipients);
+        Optional<String> column = Optional.ofNullable(recipientsColumn).map(String::strip)
                 .filter(s -> !UNSET.contains(s.toLowerCase(Locale.ROOT)));
         if (listed.isPresent() && column.isPresent()) {
             throw new BadFlagValue("recipients given twice: NOVU_RECIPIENTS (--recipients) or RECIPIENTS_IN_PAYLOAD (--recipients-column), not both");
@@ -228,17 +232,17 @@ public final class NotifyChanges implements Callable<Integer> {
             throw new BadFlagValue("no recipients: give NOVU_RECIPIENTS (--recipients) or RECIPIENTS_IN_PAYLOAD (--recipients-column)");
         }
         List<String> subscribers = listed.map(NotifyChanges::subscriberIds).orElse(List.of());
-        String url = value(novuUrl, "NOVU_URL").map(String::strip).filter(s -> !s.isEmpty()).orElse(NovuClient.CLOUD);
+        String url = novuUrl.strip();
         checkUrl(url);
-        List<String> payloadColumns = value(payload, "ALERT_PAYLOAD").map(s -> Arrays.stream(s.split(",")).map(String::strip).toList())
+        List<String> payloadColumns = Optional.ofNullable(payload).map(s -> Arrays.stream(s.split(",")).map(String::strip).toList())
                 .orElse(List.of());
         if (payloadColumns.stream().anyMatch(String::isEmpty) && payloadColumns.size() > 1) {
             throw new BadFlagValue("ALERT_PAYLOAD has an empty column name: '" + String.join(",", payloadColumns) + "'");
         }
         payloadColumns = payloadColumns.stream().filter(s -> !s.isEmpty()).toList();
-        boolean retractions = bool("--send-retractions", "SEND_RETRACTIONS", sendRetractions, false);
+        boolean retractions = bool("--send-retractions", "SEND_RETRACTIONS", sendRetractions);
         Duration timeout = timeout();
-        String level = value(logLevel, "LOG_LEVEL").map(s -> s.strip().toUpperCase(Locale.ROOT)).orElse("INFO");
+        String level = logLevel.strip().toUpperCase(Locale.ROOT);
         if (!Set.of("DEBUG", "INFO", "WARNING", "WARN", "ERROR").contains(level)) {
             throw new BadFlagValue("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, was '" + level + "'");
         }
@@ -248,28 +252,21 @@ public final class NotifyChanges implements Callable<Integer> {
         BadFlagValue.requirePositive("--bulk-from", bulkFrom);
         BadFlagValue.requirePositive("--max-files-per-trigger", maxFilesPerTrigger);
         BadFlagValue.requirePositive("--request-timeout", requestTimeout.toMillis());
-        BadFlagValue.requireNotNegative("--trigger-interval", triggerInterval.toMillis(), triggerInterval.toString());
+        query.requireValid();
         push.requireValidAddress();
         return new Settings(apiKey, workflowName, subscribers, column.orElse(null), url, alertTable.strip(), payloadColumns, retractions,
                 timeout, test, level);
     }
 
-    private Optional<String> value(String flag, String variable) {
-        return Optional.ofNullable(flag).or(() -> Optional.ofNullable(environment.get(variable)));
-    }
-
-    private boolean bool(String flag, String variable, String flagValue, boolean otherwise) {
-        Optional<String> text = value(flagValue, variable).map(s -> s.strip().toLowerCase(Locale.ROOT));
-        if (text.isEmpty() || text.get().isEmpty()) {
-            return otherwise;
-        }
-        if (TRUE.contains(text.get())) {
+    private static boolean bool(String flag, String variable, String given) {
+        String text = given.strip().toLowerCase(Locale.ROOT);
+        if (TRUE.contains(text)) {
             return true;
         }
-        if (FALSE.contains(text.get())) {
+        if (FALSE.contains(text)) {
             return false;
         }
-        throw new BadFlagValue(variable + " (" + flag + ") must be true or false, was '" + value(flagValue, variable).orElse("") + "'");
+        throw new BadFlagValue(variable + " (" + flag + ") must be true or false, was '" + given + "'");
     }
 
     private Optional<String> apiKey() {
@@ -311,7 +308,7 @@ public final class NotifyChanges implements Callable<Integer> {
     }
 
     private Duration timeout() {
-        String text = value(progressTimeoutMinutes, "PROGRESS_TIMEOUT_MINUTES").map(String::strip).orElse("10");
+        String text = progressTimeoutMinutes.strip();
         try {
             double minutes = Double.parseDouble(text);
             if (!(minutes > 0) || Double.isInfinite(minutes)) {
@@ -330,7 +327,7 @@ public final class NotifyChanges implements Callable<Integer> {
 
     private void report(SparkSession spark, StreamwatchSettings settings, BatchNotifier notifier) {
         push.publisher(spark).ifPresent(publisher -> publisher.publish(
-                new PushGroup(settings.jobOr(settings.naming().queryJob()), Map.of("query", queryName)), "notifications", () -> {
+                new PushGroup(settings.jobOr(settings.naming().queryJob()), Map.of("query", query.queryName())), "notifications", () -> {
                     List<MetricSample> samples = new ArrayList<>();
                     NotificationDelivery delivery = notifier.delivery;
                     if (delivery != null) {

@@ -1,10 +1,10 @@
 package io.streamwatch.jobs.sla;
 
-import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.jobs.common.GracefulStop;
-import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.Jobs;
-import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.jobs.visits.VisitsTopic;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
 @Command(name = "GenerateVisits", mixinStandardHelpOptions = true, description = "Produces visits as JSON to a Kafka topic.")
 public final class GenerateVisits implements Callable<Integer> {
     @Mixin
-    KafkaOptions kafka = new KafkaOptions();
+    VisitsTopic kafka = new VisitsTopic();
 
     @Option(names = "--partitions", defaultValue = "2", description = "Partitions of the topic if it has to be created (default: ${DEFAULT-VALUE}).")
     int partitions;
@@ -102,7 +102,7 @@ public final class GenerateVisits implements Callable<Integer> {
             producer.flush();
         }
         if (unacknowledged.get() > 0) {
-            throw new JobFailure(unacknowledged.get() + " records not acknowledged by Kafka: " + firstFailure.get().getMessage());
+            throw new CommandFailure(unacknowledged.get() + " records not acknowledged by Kafka: " + firstFailure.get().getMessage());
         }
         System.out.printf("produced %d records to %s: %d visits, %d malformed%n", valid + malformed, kafka.topic(), valid, malformed);
         return 0;
@@ -119,7 +119,7 @@ public final class GenerateVisits implements Callable<Integer> {
             io.streamwatch.rules.KafkaTopics.ensure(kafka.bootstrapServers(),
                     new NewTopic(kafka.topic(), Optional.of(partitions), Optional.empty()));
         } catch (IllegalStateException e) {
-            throw new JobFailure(e.getMessage());
+            throw new CommandFailure(e.getMessage());
         }
     }
 

@@ -1,11 +1,13 @@
 package io.streamwatch.jobs.sla;
 
-import io.streamwatch.jobs.common.BadFlagValue;
-import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.DurationConverter;
 import io.streamwatch.jobs.common.ExactlyOnceAppend;
-import io.streamwatch.jobs.common.JobFailure;
 import io.streamwatch.jobs.common.Jobs;
-import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.cli.OptionDefaults;
+import io.streamwatch.jobs.common.QueryOptions;
+import io.streamwatch.jobs.common.StartingOffsets;
+import io.streamwatch.jobs.visits.VisitsTopic;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
@@ -43,13 +45,13 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "SyncVisitsToDelta", mixinStandardHelpOptions = true,
         description = "Synchronizes the visits topic into a Delta table; pushes batch durations, Kafka lag and query health.")
-public final class SyncVisitsToDelta implements Callable<Integer> {
+public final class SyncVisitsToDelta implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "visits_to_delta_synchronizer";
     public static final String DEFAULT_PATH = "/tmp/streamwatch/synced_visits";
     private static final Logger LOG = LoggerFactory.getLogger(SyncVisitsToDelta.class);
 
     @Mixin
-    KafkaOptions kafka = new KafkaOptions();
+    VisitsTopic kafka = new VisitsTopic();
 
     @ArgGroup(exclusive = true)
     VisitsTable table = VisitsTable.withDefaultPath(DEFAULT_PATH);
@@ -60,13 +62,8 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     @Mixin
     PushOptions push = new PushOptions();
 
-    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/" + QUERY_NAME,
-            description = "Checkpoint folder, any Hadoop path (default: ${DEFAULT-VALUE}).")
-    String checkpoint;
-
-    @Option(names = "--trigger-interval", defaultValue = "15s", converter = DurationConverter.class,
-            description = "Processing-time trigger interval (default: ${DEFAULT-VALUE}).")
-    Duration triggerInterval;
+    @Mixin
+    QueryOptions query = new QueryOptions();
 
     @Option(names = "--available-now", description = "Process what the topic holds, then stop (default: run until stopped).")
     boolean availableNow;
@@ -74,19 +71,12 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     @Option(names = "--max-offsets-per-trigger", defaultValue = "50", description = "Kafka records per micro-batch at most (default: ${DEFAULT-VALUE}).")
     long maxOffsetsPerTrigger;
 
-    @Option(names = "--starting-offsets", defaultValue = "earliest", description = "earliest or latest, for a new checkpoint (default: ${DEFAULT-VALUE}).")
-    String startingOffsets;
+    @Mixin
+    StartingOffsets startingOffsets = new StartingOffsets();
 
     @Option(names = "--batch-delay", defaultValue = "0s", converter = DurationConverter.class,
             description = "Artificial latency added to every micro-batch, a sleep that makes SLA misses (default: ${DEFAULT-VALUE}).")
     Duration batchDelay;
-
-    @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,
-            description = "How often the health listener pushes while nothing else happens (default: ${DEFAULT-VALUE}).")
-    Duration heartbeatInterval;
-
-    @Option(names = "--query-name", defaultValue = QUERY_NAME, description = "Streaming query name, the 'query' label (default: ${DEFAULT-VALUE}).")
-    String queryName;
 
     @Option(names = "--no-listeners", description = "Attach no streamwatch listener (to compare throughput).")
     boolean noListeners;
@@ -107,30 +97,32 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
     }
 
     @Override
+    public OptionDefaults optionDefaults() {
+        return OptionDefaults.of("--checkpoint", "/tmp/streamwatch/checkpoints/" + QUERY_NAME, "--trigger-interval", "15s",
+                "--query-name", QUERY_NAME, "--starting-offsets", "earliest");
+    }
+
+    @Override
     public Integer call() throws Exception {
         BadFlagValue.requireNotNegative("--batch-delay", batchDelay.toMillis(), batchDelay.toMillis() + "ms");
         BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
         if ((failInBatch != null || delayFromBatch != 0) && !Boolean.getBoolean(FAULTS_SWITCH)) {
             throw new BadFlagValue("--fail-in-batch and --delay-from-batch inject faults for tests: they need -D" + FAULTS_SWITCH + "=true");
         }
-        if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
-            throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
-        }
-        if (!kafka.requireReachable().contains(kafka.topic())) {
-            throw new JobFailure("topic " + kafka.topic() + " does not exist at " + kafka.bootstrapServers());
-        }
+        query.requireValid();
+        kafka.requireExists();
         SparkSession spark = SparkSessions.getOrCreate("SyncVisitsToDelta");
         VisitsTable quarantine = quarantinePath != null ? VisitsTable.atPath(quarantinePath) : table.quarantine();
         CreateVisitsTable.createIfMissing(spark, table, VisitsSchema.nested.columns());
         CreateVisitsTable.createIfMissing(spark, quarantine, VisitsSchema.QUARANTINE_COLUMNS);
-        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
+        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(query.heartbeatInterval());
         List<StreamingQueryListener> listeners = noListeners ? List.of() : List.of(new BatchDurationListener(settings),
                 new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(kafka.bootstrapServers())), new QueryHealthListener(settings));
         StreamingJob.run(spark, push, LOG, listeners, () -> {
-            StreamingQuery query = startQuery(spark, quarantine);
+            StreamingQuery running = startQuery(spark, quarantine);
             LOG.info("synchronizing {} into {} (quarantine: {})", kafka.topic(), table.describe(), quarantine.describe());
-            StreamingJob.awaitUntilStopped(query);
-            LOG.info("query {} stopped after batch {}", queryName, query.lastProgress() == null ? "none" : query.lastProgress().batchId());
+            StreamingJob.awaitUntilStopped(running);
+            LOG.info("query {} stopped after batch {}", query.queryName(), running.lastProgress() == null ? "none" : running.lastProgress().batchId());
         });
         return 0;
     }
@@ -139,15 +131,15 @@ public final class SyncVisitsToDelta implements Callable<Integer> {
         Dataset<Row> records = spark.readStream().format("kafka")
                 .option("kafka.bootstrap.servers", kafka.bootstrapServers())
                 .option("subscribe", kafka.topic())
-                .option("startingOffsets", startingOffsets)
+                .option("startingOffsets", startingOffsets.sparkOption())
                 .option("maxOffsetsPerTrigger", maxOffsetsPerTrigger)
                 .option("failOnDataLoss", "true")
                 .load();
         BatchWriter writer = new BatchWriter(table.target(), quarantine.target(), batchDelay.toMillis(), delayFromBatch, failInBatch);
         return records.writeStream()
-                .queryName(queryName)
-                .option("checkpointLocation", checkpoint)
-                .trigger(availableNow ? Trigger.AvailableNow() : Trigger.ProcessingTime(triggerInterval.toMillis()))
+                .queryName(query.queryName())
+                .option("checkpointLocation", query.checkpoint())
+                .trigger(availableNow ? Trigger.AvailableNow() : Trigger.ProcessingTime(query.triggerMillis()))
                 .foreachBatch(writer)
                 .start();
     }

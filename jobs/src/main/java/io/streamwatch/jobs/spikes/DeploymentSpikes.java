@@ -1,12 +1,15 @@
 package io.streamwatch.jobs.spikes;
 
-import io.streamwatch.jobs.common.BadFlagValue;
+import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.jobs.common.DeltaTables;
-import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.cli.DurationConverter;
 import io.streamwatch.jobs.common.ExactlyOnceAppend;
-import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.Jobs;
-import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.cli.KafkaBrokers;
+import io.streamwatch.cli.OptionDefaults;
+import io.streamwatch.jobs.common.QueryOptions;
+import io.streamwatch.jobs.common.StartingOffsets;
 import io.streamwatch.jobs.common.KafkaQuarantine;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
@@ -47,20 +50,19 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "DeploymentSpikes", mixinStandardHelpOptions = true,
         description = "Counts deployments per organization over a sliding window and exports the organizations above the threshold.")
-public final class DeploymentSpikes implements Callable<Integer> {
+public final class DeploymentSpikes implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "deployment_spikes";
     public static final String JOB = "event_exporter";
     private static final Logger LOG = LoggerFactory.getLogger(DeploymentSpikes.class);
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = KafkaOptions.DEFAULT_BOOTSTRAP_SERVERS,
-            description = "Kafka brokers (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin
+    KafkaBrokers brokers = new KafkaBrokers();
 
     @Option(names = "--topic", defaultValue = GenerateDeployments.TOPIC, description = "Topic of the events (default: ${DEFAULT-VALUE}).")
     String topic;
 
-    @Option(names = "--checkpoint", defaultValue = "/tmp/streamwatch/checkpoints/" + QUERY_NAME, description = "Checkpoint folder (default: ${DEFAULT-VALUE}).")
-    String checkpoint;
+    @Mixin
+    QueryOptions query = new QueryOptions();
 
     @Option(names = "--events-path", defaultValue = "/tmp/streamwatch/fct_customer_events",
             description = "Delta folder of the events; dim_deployments, organization_alert and the quarantine go beside it (default: ${DEFAULT-VALUE}).")
@@ -76,16 +78,8 @@ public final class DeploymentSpikes implements Callable<Integer> {
             description = "How often the window is evaluated without new events (default: ${DEFAULT-VALUE}).")
     Duration evaluateEvery;
 
-    @Option(names = "--trigger-interval", defaultValue = "1s", converter = DurationConverter.class,
-            description = "Processing-time trigger interval of the ingestion (default: ${DEFAULT-VALUE}).")
-    Duration triggerInterval;
-
-    @Option(names = "--starting-offsets", defaultValue = "earliest", description = "earliest or latest, for a new checkpoint (default: ${DEFAULT-VALUE}).")
-    String startingOffsets;
-
-    @Option(names = "--heartbeat-interval", defaultValue = "5s", converter = DurationConverter.class,
-            description = "How often the health listener pushes while nothing else happens (default: ${DEFAULT-VALUE}).")
-    Duration heartbeatInterval;
+    @Mixin
+    StartingOffsets startingOffsets = new StartingOffsets();
 
     @Mixin
     PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
@@ -95,20 +89,26 @@ public final class DeploymentSpikes implements Callable<Integer> {
     }
 
     @Override
+    public OptionDefaults optionDefaults() {
+        return OptionDefaults.of("--checkpoint", "/tmp/streamwatch/checkpoints/" + QUERY_NAME, "--trigger-interval", "1s",
+                "--query-name", QUERY_NAME, "--starting-offsets", "earliest");
+    }
+
+    @Override
     public Integer call() throws Exception {
         checkFlags();
         try {
-            KafkaTopics.ensure(bootstrapServers, new NewTopic(topic, Optional.of(3), Optional.empty()));
+            KafkaTopics.ensure(brokers.bootstrapServers(), new NewTopic(topic, Optional.of(3), Optional.empty()));
         } catch (IllegalStateException e) {
-            throw new JobFailure(e.getMessage());
+            throw new CommandFailure(e.getMessage());
         }
         SparkSession spark = SparkSessions.getOrCreate("DeploymentSpikes");
         DeltaTables.createIfMissing(spark, eventsPath, DeploymentEvents.COLUMNS, "'delta.appendOnly' = 'true'");
         KafkaQuarantine.createIfMissing(spark, quarantinePath());
-        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(heartbeatInterval);
+        StreamwatchSettings settings = push.settings(spark).withHeartbeatInterval(query.heartbeatInterval());
         List<StreamingQueryListener> listeners = List.of(new BatchDurationListener(settings),
-                new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(bootstrapServers)), new QueryHealthListener(settings));
-        PushGroup group = new PushGroup(settings.jobOr(JOB), Map.of("query", QUERY_NAME));
+                new KafkaLagListener(settings.withKafkaBootstrapServersUnlessSet(brokers.bootstrapServers())), new QueryHealthListener(settings));
+        PushGroup group = new PushGroup(settings.jobOr(JOB), Map.of("query", query.queryName()));
         StreamingJob.run(spark, push, LOG, listeners, () -> count(spark, group));
         return 0;
     }
@@ -118,35 +118,30 @@ public final class DeploymentSpikes implements Callable<Integer> {
         try (DeploymentWindow deployments = new DeploymentWindow(spark, eventsPath, sibling("dim_deployments"), sibling("organization_alert"),
                 window, threshold, push.publisher(spark), group)) {
             deployments.start(evaluateEvery);
-            StreamingQuery query = spark.readStream().format("kafka")
-                    .option("kafka.bootstrap.servers", bootstrapServers)
+            StreamingQuery running = spark.readStream().format("kafka")
+                    .option("kafka.bootstrap.servers", brokers.bootstrapServers())
                     .option("subscribe", topic)
-                    .option("startingOffsets", startingOffsets)
+                    .option("startingOffsets", startingOffsets.sparkOption())
                     .option("failOnDataLoss", "false")
                     .load().writeStream()
-                    .queryName(QUERY_NAME)
-                    .option("checkpointLocation", checkpoint)
-                    .trigger(Trigger.ProcessingTime(triggerInterval.toMillis()))
+                    .queryName(query.queryName())
+                    .option("checkpointLocation", query.checkpoint())
+                    .trigger(Trigger.ProcessingTime(query.triggerMillis()))
                     .foreachBatch(new EventWriter(eventsPath, quarantinePath(), deployments))
                     .start();
             LOG.info("counting deployments of {} over {} s windows into {} (alert above {})", topic, window.toSeconds(), eventsPath, threshold);
-            StreamingJob.awaitUntilStopped(query);
+            StreamingJob.awaitUntilStopped(running);
         }
     }
 
     private void checkFlags() {
-        if (!KafkaTopics.isLegal(topic)) {
-            throw new BadFlagValue("--topic: '" + topic + "' is not a Kafka topic name");
-        }
-        if (!startingOffsets.equals("earliest") && !startingOffsets.equals("latest")) {
-            throw new BadFlagValue("--starting-offsets must be earliest or latest, was " + startingOffsets);
-        }
+        KafkaTopics.requireLegal("--topic", topic);
+        query.requireValid();
         if (window.toSeconds() < 1) {
             throw new BadFlagValue("--window must be at least 1s, was " + window.toMillis() + "ms");
         }
         BadFlagValue.requireNotNegative("--threshold", threshold, String.valueOf(threshold));
         BadFlagValue.requirePositive("--evaluate-every", evaluateEvery.toMillis());
-        BadFlagValue.requireNotNegative("--trigger-interval", triggerInterval.toMillis(), triggerInterval.toString());
         push.requireValidAddress();
     }
 

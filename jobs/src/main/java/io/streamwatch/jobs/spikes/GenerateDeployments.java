@@ -2,12 +2,12 @@ package io.streamwatch.jobs.spikes;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamwatch.jobs.common.BadFlagValue;
-import io.streamwatch.jobs.common.DurationConverter;
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.DurationConverter;
 import io.streamwatch.jobs.common.GracefulStop;
-import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.Jobs;
-import io.streamwatch.jobs.common.KafkaOptions;
+import io.streamwatch.cli.KafkaBrokers;
 import io.streamwatch.rules.KafkaTopics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,9 +43,8 @@ public final class GenerateDeployments implements Callable<Integer> {
     static final List<String> ORGANIZATIONS = List.of("A", "B", "C", "D");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = KafkaOptions.DEFAULT_BOOTSTRAP_SERVERS,
-            description = "Kafka brokers (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin
+    KafkaBrokers brokers = new KafkaBrokers();
 
     @Option(names = "--topic", defaultValue = TOPIC, description = "Topic, created with 3 partitions when missing (default: ${DEFAULT-VALUE}).")
     String topic;
@@ -95,9 +95,9 @@ public final class GenerateDeployments implements Callable<Integer> {
             throw new BadFlagValue("--topic: '" + topic + "' is not a Kafka topic name");
         }
         try {
-            KafkaTopics.ensure(bootstrapServers, new NewTopic(topic, Optional.of(3), Optional.empty()));
+            KafkaTopics.ensure(brokers.bootstrapServers(), new NewTopic(topic, Optional.of(3), Optional.empty()));
         } catch (IllegalStateException e) {
-            throw new JobFailure(e.getMessage());
+            throw new CommandFailure(e.getMessage());
         }
         Random random = new Random(seed != null ? seed : new Random().nextLong());
         List<Customer> population = population(random, customers);
@@ -106,7 +106,7 @@ public final class GenerateDeployments implements Callable<Integer> {
         long sent = 0;
         long spikes = 0;
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new StringSerializer());
              AutoCloseable stopAware = GracefulStop.whenRequested(() -> { /* the loop checks requested() */ })) {
             Sender send = customer -> producer.send(new ProducerRecord<>(topic, String.valueOf(customer.id()), event(customer)), (metadata, e) -> {
@@ -149,7 +149,7 @@ public final class GenerateDeployments implements Callable<Integer> {
             producer.flush();
         }
         if (failed.get() > 0) {
-            throw new JobFailure(failed.get() + " events not acknowledged by Kafka: " + firstFailure.get().getMessage());
+            throw new CommandFailure(failed.get() + " events not acknowledged by Kafka: " + firstFailure.get().getMessage());
         }
         System.out.printf("produced %d events to %s (%d spikes)%n", sent, topic, spikes);
         return 0;

@@ -1,7 +1,7 @@
 package io.streamwatch.jobs.visits;
 
 import io.delta.tables.DeltaTable;
-import io.streamwatch.jobs.common.JobFailure;
+import io.streamwatch.cli.CommandFailure;
 import java.io.Serializable;
 import java.util.Map;
 import org.apache.spark.sql.DataFrameWriter;
@@ -100,7 +100,7 @@ public final class VisitsTable {
     /** Fails with a one-line message naming the table when there is no Delta table there. */
     public VisitsTable requireExists(SparkSession spark) {
         if (!exists(spark)) {
-            throw new JobFailure("no Delta table at " + describe() + " (create it with CreateVisitsTable)");
+            throw new CommandFailure("no Delta table at " + describe() + " (create it with CreateVisitsTable)");
         }
         return this;
     }

@@ -1,5 +1,8 @@
 package io.streamwatch.jobs.alarms;
 
+import io.streamwatch.cli.Cli;
+import io.streamwatch.rules.KafkaTopics;
+import io.streamwatch.rules.emulators.MetricEmulators;
 import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.SparkSessions;
@@ -44,8 +47,8 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         topics++;
         metricsTopic = "metrics_" + topics;
         rulesTopic = "rules_" + topics;
-        io.streamwatch.rules.KafkaTopics.ensureRules(kafka.bootstrapServers(), rulesTopic);
-        io.streamwatch.rules.KafkaTopics.ensureMetrics(kafka.bootstrapServers(), metricsTopic);
+        KafkaTopics.ensureRules(kafka.bootstrapServers(), rulesTopic);
+        KafkaTopics.ensureMetrics(kafka.bootstrapServers(), metricsTopic);
     }
 
     @AfterEach
@@ -97,7 +100,7 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
 
     /** Publishes a value every 0.1 s with the seed's constant emulator. */
     void emulate(String metric, String value, int count) {
-        assertEquals(0, io.streamwatch.rules.Cli.execute(new io.streamwatch.rules.emulators.MetricEmulators(), "constant", metric, value, "0.1",
+        assertEquals(0, Cli.execute(new MetricEmulators(), "constant", metric, value, "0.1",
                 "--count", String.valueOf(count), "--bootstrap-servers", kafka.bootstrapServers(), "--topic", metricsTopic, "--quiet"));
     }
 

@@ -1,5 +1,6 @@
 package io.streamwatch.jobs.notify;
 
+import io.streamwatch.cli.Cli;
 import io.streamwatch.jobs.PushgatewayAndSparkTest;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.jobs.common.SparkSessions;
@@ -292,7 +293,7 @@ class NotifyChangesTest extends PushgatewayAndSparkTest {
         assertBad(env("NOVU_API_KEY", null), "no Novu API key");
         assertBad(env("NOVU_WORKFLOW_NAME", null), "no workflow");
         assertBad(env("NOVU_RECIPIENTS", null), "no recipients");
-        assertBad(env("NOVU_RECIPIENTS", ""), "empty subscriber id");
+        assertBad(env("NOVU_RECIPIENTS", " "), "no recipients");
         assertBad(env("NOVU_RECIPIENTS", "alice,,bob"), "empty subscriber id");
         assertBad(env("RECIPIENTS_IN_PAYLOAD", "recipients"), "not both");
         assertBad(env("SEND_RETRACTIONS", "maybe"), "SEND_RETRACTIONS");
@@ -309,13 +310,13 @@ class NotifyChangesTest extends PushgatewayAndSparkTest {
         spark().sql("CREATE TABLE delta.`" + dir.resolve("plain") + "` (item STRING) USING delta");
         assertBad(env("ALERT_TABLE", dir.resolve("plain").toString(), "ALERT_PAYLOAD", "item"), "no change data feed");
         NotifyChanges command = new NotifyChanges(env("RECIPIENTS_IN_PAYLOAD", "False"));
-        Jobs.commandLine(command, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())).parseArgs();
+        Cli.commandLine(command, new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())).parseArgs();
         assertEquals(List.of("alice", "bob"), command.settings().recipients(), "RECIPIENTS_IN_PAYLOAD=False is no column");
     }
 
     void assertBad(Map<String, String> env, String expected, String... args) {
         StringWriter err = new StringWriter();
-        int exitCode = Jobs.commandLine(new NotifyChanges(env), new PrintWriter(new StringWriter()), new PrintWriter(err, true))
+        int exitCode = Cli.commandLine(new NotifyChanges(env), new PrintWriter(new StringWriter()), new PrintWriter(err, true))
                 .execute(args(args));
         assertEquals(2, exitCode, err.toString());
         assertEquals(1, err.toString().lines().count(), err.toString());

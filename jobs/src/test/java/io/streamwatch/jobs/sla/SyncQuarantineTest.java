@@ -1,5 +1,6 @@
 package io.streamwatch.jobs.sla;
 
+import io.streamwatch.cli.Cli;
 import io.streamwatch.jobs.KafkaPushgatewayAndSparkTest;
 import io.streamwatch.jobs.common.Jobs;
 
@@ -102,7 +103,7 @@ class SyncQuarantineTest extends KafkaPushgatewayAndSparkTest {
 
         int failed = sync("--available-now", "--fail-in-batch", "2");
 
-        assertEquals(Jobs.FAILED, failed);
+        assertEquals(Cli.FAILED, failed);
         assertEquals(0, awaitValue(QueryHealthListener.UP, syncSeries(Map.of())));
         assertEquals(1, awaitValue(QueryHealthListener.FAILURE, syncSeries(Map.of("exception", "IllegalStateException"))));
         long beforeRestart = rows(tablePath());

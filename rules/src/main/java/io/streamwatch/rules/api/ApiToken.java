@@ -1,6 +1,6 @@
 package io.streamwatch.rules.api;
 
-import io.streamwatch.rules.Cli;
+import io.streamwatch.cli.BadFlagValue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,10 +29,10 @@ public final class ApiToken {
             try {
                 token = Files.readString(tokenFile).strip();
             } catch (IOException e) {
-                throw new Cli.BadFlag("--token-file: cannot read " + tokenFile + " (" + e.getClass().getSimpleName() + ")");
+                throw new BadFlagValue("--token-file: cannot read " + tokenFile + " (" + e.getClass().getSimpleName() + ")");
             }
             if (token.isEmpty()) {
-                throw new Cli.BadFlag("--token-file: " + tokenFile + " is empty");
+                throw new BadFlagValue("--token-file: " + tokenFile + " is empty");
             }
             return Optional.of(new ApiToken(token));
         }

@@ -1,6 +1,8 @@
 package io.streamwatch.rules.api;
 
-import io.streamwatch.rules.Cli;
+import io.streamwatch.cli.KafkaBrokers;
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.Cli;
 import io.streamwatch.rules.KafkaTopics;
 import io.streamwatch.rules.WebhookPrefixes;
 
@@ -11,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,9 +32,8 @@ public final class RulesService implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "0.0.0.0", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = "localhost:9092",
-            description = "Kafka brokers (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin
+    KafkaBrokers brokers = new KafkaBrokers();
 
     @Option(names = "--topic", defaultValue = KafkaTopics.RULES, description = "The compacted rules topic, created when missing (default: ${DEFAULT-VALUE}).")
     String topic;
@@ -66,24 +68,22 @@ public final class RulesService implements Callable<Integer> {
 
     RulesApi.Settings settings(String environmentToken) {
         if (port < 0 || port > 65535) {
-            throw new Cli.BadFlag("--port must be between 0 and 65535, was " + port);
+            throw new BadFlagValue("--port must be between 0 and 65535, was " + port);
         }
-        if (!KafkaTopics.isLegal(topic)) {
-            throw new Cli.BadFlag("--topic: '" + topic + "' is not a Kafka topic name");
-        }
+        KafkaTopics.requireLegal("--topic", topic);
         WebhookPrefixes allowed;
         try {
             allowed = WebhookPrefixes.parse(allowedWebhookPrefixes);
         } catch (IllegalArgumentException e) {
-            throw new Cli.BadFlag("--allowed-webhook-prefixes: " + e.getMessage());
+            throw new BadFlagValue("--allowed-webhook-prefixes: " + e.getMessage());
         }
         Optional<ApiToken> token = ApiToken.load(tokenFile, environmentToken);
         if (token.isEmpty() && !noAuth) {
-            throw new Cli.BadFlag("no API token: set " + ApiToken.ENVIRONMENT_VARIABLE + " or --token-file (or --no-auth to serve writes to anyone)");
+            throw new BadFlagValue("no API token: set " + ApiToken.ENVIRONMENT_VARIABLE + " or --token-file (or --no-auth to serve writes to anyone)");
         }
         if (token.isPresent() && noAuth) {
-            throw new Cli.BadFlag("--no-auth contradicts the API token given");
+            throw new BadFlagValue("--no-auth contradicts the API token given");
         }
-        return new RulesApi.Settings(host, port, bootstrapServers, topic, allowed, token);
+        return new RulesApi.Settings(host, port, brokers.bootstrapServers(), topic, allowed, token);
     }
 }

@@ -1,6 +1,8 @@
 package io.streamwatch.rules.emulators;
 
-import io.streamwatch.rules.Cli;
+import io.streamwatch.cli.KafkaBrokers;
+import io.streamwatch.cli.BadFlagValue;
+import io.streamwatch.cli.Cli;
 import io.streamwatch.rules.KafkaTopics;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
@@ -48,9 +50,8 @@ public final class MetricEmulators implements Callable<Integer> {
 
     /** Where and how many: the options every emulator takes. */
     static final class Publishing {
-        @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = "localhost:9092",
-                description = "Kafka brokers (default: ${DEFAULT-VALUE}).")
-        String bootstrapServers;
+        @Mixin
+        KafkaBrokers brokers = new KafkaBrokers();
 
         @Option(names = "--topic", defaultValue = KafkaTopics.METRICS,
                 description = "Metrics topic, created with 20 partitions when missing (default: ${DEFAULT-VALUE}).")
@@ -67,18 +68,16 @@ public final class MetricEmulators implements Callable<Integer> {
 
         int publish(String metricName, BigDecimal periodSeconds, Series series) {
             if (metricName.isEmpty()) {
-                throw new Cli.BadFlag("NAME must not be empty");
+                throw new BadFlagValue("NAME must not be empty");
             }
             if (periodSeconds.signum() < 0) {
-                throw new Cli.BadFlag("PERIOD_SECONDS must not be negative, was " + periodSeconds.toPlainString());
+                throw new BadFlagValue("PERIOD_SECONDS must not be negative, was " + periodSeconds.toPlainString());
             }
             if (count != null && count < 0) {
-                throw new Cli.BadFlag("--count must not be negative, was " + count);
+                throw new BadFlagValue("--count must not be negative, was " + count);
             }
-            if (!KafkaTopics.isLegal(topic)) {
-                throw new Cli.BadFlag("--topic: '" + topic + "' is not a Kafka topic name");
-            }
-            KafkaTopics.ensureMetrics(bootstrapServers, topic);
+            KafkaTopics.requireLegal("--topic", topic);
+            KafkaTopics.ensureMetrics(brokers.bootstrapServers(), topic);
             long periodNanos = periodSeconds.multiply(BigDecimal.valueOf(1_000_000_000L)).longValue();
             PrintWriter out = spec.commandLine().getOut();
             KafkaProducer<String, String> producer = producer();
@@ -128,7 +127,7 @@ public final class MetricEmulators implements Callable<Integer> {
 
         private KafkaProducer<String, String> producer() {
             Properties props = new Properties();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.bootstrapServers());
             props.put(ProducerConfig.ACKS_CONFIG, "all");
             props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
             props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
@@ -163,7 +162,7 @@ public final class MetricEmulators implements Callable<Integer> {
         @Override
         public Integer call() {
             if (frequency < 1) {
-                throw new Cli.BadFlag("FREQUENCY must be 1 or more, was " + frequency);
+                throw new BadFlagValue("FREQUENCY must be 1 or more, was " + frequency);
             }
             return publishing.publish(name, periodSeconds, index -> index % frequency == 0 ? spike : low);
         }
@@ -189,14 +188,14 @@ public final class MetricEmulators implements Callable<Integer> {
         static List<BigDecimal> steps(BigDecimal start, BigDecimal end, BigDecimal step) {
             int direction = end.compareTo(start);
             if (direction != 0 && step.signum() != direction) {
-                throw new Cli.BadFlag("STEP must be " + (direction > 0 ? "positive" : "negative") + " to go from "
+                throw new BadFlagValue("STEP must be " + (direction > 0 ? "positive" : "negative") + " to go from "
                         + start.toPlainString() + " to " + end.toPlainString() + ", was " + step.toPlainString());
             }
             List<BigDecimal> steps = new ArrayList<>();
             BigDecimal value = start;
             while (direction == 0 ? steps.isEmpty() : value.compareTo(end) * direction <= 0) {
                 if (steps.size() == MAX_STEPS) {
-                    throw new Cli.BadFlag("more than " + MAX_STEPS + " steps from START to END; take a larger STEP");
+                    throw new BadFlagValue("more than " + MAX_STEPS + " steps from START to END; take a larger STEP");
                 }
                 steps.add(value);
                 value = value.add(step);

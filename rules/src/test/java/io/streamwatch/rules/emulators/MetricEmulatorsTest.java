@@ -1,6 +1,6 @@
 package io.streamwatch.rules.emulators;
 
-import io.streamwatch.rules.Cli;
+import io.streamwatch.cli.Cli;
 import io.streamwatch.rules.api.RulesService;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package io.streamwatch.jobs.common;
+package io.streamwatch.cli;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

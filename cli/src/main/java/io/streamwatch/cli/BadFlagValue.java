@@ -1,8 +1,8 @@
-package io.streamwatch.jobs.common;
+package io.streamwatch.cli;
 
 /**
  * A flag whose value parses but makes no sense (a negative count, a ratio above 1): reported like a flag that
- * does not parse, one line ending in "see --help", exit code {@link Jobs#BAD_FLAGS}.
+ * does not parse, one line ending in "see --help", exit code {@link Cli#BAD_FLAGS}.
  */
 public final class BadFlagValue extends RuntimeException {
     public BadFlagValue(String message) {
