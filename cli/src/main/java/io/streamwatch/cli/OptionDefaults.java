@@ -35,6 +35,13 @@ public final class OptionDefaults implements IDefaultValueProvider {
         return new OptionDefaults(pairs(optionAndDefault), Map.of(), Map.of());
     }
 
+    /** These defaults and more: option name and value pairs. */
+    public OptionDefaults with(String... optionAndDefault) {
+        Map<String, String> merged = new LinkedHashMap<>(defaults);
+        merged.putAll(pairs(optionAndDefault));
+        return new OptionDefaults(merged, variables, environment);
+    }
+
     /** The same defaults, with environment variables standing in for flags: option name and variable pairs. */
     public OptionDefaults withEnvironment(Map<String, String> environment, String... optionAndVariable) {
         Map<String, String> merged = new LinkedHashMap<>(variables);

@@ -99,7 +99,7 @@ public final class PushgatewayPrune {
             }
             options = parse(args);
         } catch (BadFlag e) {
-            err.println("PushgatewayPrune: " + e.getMessage() + "; see --help");
+            err.println("PushgatewayPrune: " + e.getMessage() + " (see --help)");
             return 2;
         }
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -104,7 +104,7 @@ class PushgatewayPruneTest {
             Run run = prune(args);
             assertEquals(2, run.exitCode(), String.join(" ", args));
             assertEquals(1, run.err().lines().count(), run.err());
-            assertTrue(run.err().endsWith("; see --help\n"), run.err());
+            assertTrue(run.err().endsWith(" (see --help)\n"), run.err());
             assertFalse(run.err().contains("secret-pw"), run.err());
         }
         assertTrue(prune("--help").out().contains("--older-than AGE"));

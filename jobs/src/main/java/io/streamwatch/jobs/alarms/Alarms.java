@@ -16,7 +16,6 @@ import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
-import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import io.streamwatch.listeners.QueryHealthListener;
@@ -86,7 +85,7 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
     String allowedWebhookPrefixes;
 
     @Mixin
-    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
+    PushOptions push = new PushOptions();
 
     @Mixin
     StartingOffsets startingOffsets = new StartingOffsets();

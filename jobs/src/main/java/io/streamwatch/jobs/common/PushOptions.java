@@ -14,10 +14,10 @@ import org.slf4j.Logger;
 import picocli.CommandLine.Option;
 
 /**
- * Where and how long a visits job pushes its metrics; a picocli mixin shared by the jobs. The other settings
- * (credentials, job label, naming) come from {@code spark.streamwatch.*}, as for the listeners; the visits jobs
- * push under the visits demos' names unless {@code spark.streamwatch.metrics.naming} says otherwise, newer
- * jobs under streamwatch's.
+ * Where and how long a job pushes its metrics; a picocli mixin shared by the jobs. The other settings
+ * (credentials, job label, naming) come from {@code spark.streamwatch.*}, as for the listeners. A job pushes under
+ * streamwatch's names unless {@code spark.streamwatch.metrics.naming} says otherwise; the visits jobs keep the
+ * visits demos' names as their default ({@link #withDefaultNaming}).
  */
 public final class PushOptions {
     public static final String DEFAULT_ADDRESS = "localhost:9091";
@@ -33,9 +33,9 @@ public final class PushOptions {
     Duration pushTimeout;
 
     private StreamwatchSettings settings;
-    private MetricNaming defaultNaming = MetricNaming.VISITS;
+    private MetricNaming defaultNaming = MetricNaming.STREAMWATCH;
 
-    /** For a job without original names to keep: its metrics named {@code streamwatch_*} unless the conf says otherwise. */
+    /** For a job with names of its own to keep (the visits jobs): its naming unless the conf says otherwise. */
     public PushOptions withDefaultNaming(MetricNaming naming) {
         this.defaultNaming = naming;
         return this;

@@ -8,6 +8,7 @@ import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
 import io.streamwatch.jobs.visits.VisitsTable;
+import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.ReaderVersionListener;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -41,7 +42,7 @@ public final class ConsumeVisits implements Callable<Integer>, OptionDefaults.De
     VisitsTable table = new VisitsTable();
 
     @Mixin
-    PushOptions push = new PushOptions();
+    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.VISITS);
 
     @Mixin
     QueryOptions query = new QueryOptions();

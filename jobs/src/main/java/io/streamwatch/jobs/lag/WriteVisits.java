@@ -8,6 +8,7 @@ import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.visits.VisitsSchema;
 import io.streamwatch.jobs.visits.VisitsTable;
 
+import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.PushGroup;
 import java.sql.Timestamp;
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ public final class WriteVisits implements Callable<Integer> {
     VisitsTable table = new VisitsTable();
 
     @Mixin
-    PushOptions push = new PushOptions();
+    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.VISITS);
 
     @Option(names = "--commits", defaultValue = "3", description = "Commits to make (default: ${DEFAULT-VALUE}).")
     int commits;

@@ -24,7 +24,7 @@ final class BatchNotifier implements VoidFunction2<Dataset<Row>, Long> {
     private static final Logger LOG = LoggerFactory.getLogger(BatchNotifier.class);
     private final ChangeFeed feed;
     private final NotificationLog log;
-    private final NotifyChanges.Settings settings;
+    private final NotifyOptions.Settings settings;
     volatile boolean stopping;
     private volatile boolean delivering;
     volatile NotificationDelivery delivery;
@@ -34,7 +34,7 @@ final class BatchNotifier implements VoidFunction2<Dataset<Row>, Long> {
     private final String checkpoint;
     private Runnable report;
 
-    BatchNotifier(ChangeFeed feed, NotificationLog log, NotifyChanges.Settings settings, int bulkFrom, Duration requestTimeout, String checkpoint) {
+    BatchNotifier(ChangeFeed feed, NotificationLog log, NotifyOptions.Settings settings, int bulkFrom, Duration requestTimeout, String checkpoint) {
         this.feed = feed;
         this.log = log;
         this.settings = settings;

@@ -7,32 +7,19 @@ import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.cli.OptionDefaults;
 import io.streamwatch.jobs.common.Jobs;
-import io.streamwatch.jobs.common.QueryOptions;
 import io.streamwatch.jobs.common.PushOptions;
+import io.streamwatch.jobs.common.QueryOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
-import io.streamwatch.jobs.notify.novu.NovuClient;
 import io.streamwatch.listeners.BatchDurationListener;
-import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.MetricSample;
 import io.streamwatch.listeners.PushGroup;
 import io.streamwatch.listeners.QueryHealthListener;
 import io.streamwatch.listeners.StreamwatchSettings;
-import java.io.IOException;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
@@ -60,48 +47,9 @@ import picocli.CommandLine.Option;
 public final class NotifyChanges implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "notify-changes";
     private static final Logger LOG = LoggerFactory.getLogger(NotifyChanges.class);
-    private static final Set<String> TRUE = Set.of("true", "1", "yes", "on");
-    private static final Set<String> FALSE = Set.of("false", "0", "no", "off");
-    private static final Set<String> UNSET = Set.of("", "false", "none", "null", "no", "0");
 
-    @Option(names = "--novu-api-key-file", paramLabel = "FILE",
-            description = "File holding the Novu API key (else NOVU_API_KEY; never a flag value, which the Spark UI would show).")
-    Path apiKeyFile;
-
-    @Option(names = "--workflow", paramLabel = "NAME", description = "The Novu workflow to trigger (else NOVU_WORKFLOW_NAME).")
-    String workflow;
-
-    @Option(names = "--recipients", paramLabel = "ID[,ID...]", description = "Subscriber ids to notify (else NOVU_RECIPIENTS).")
-    String recipients;
-
-    @Option(names = "--recipients-column", paramLabel = "COLUMN",
-            description = "A column holding each row's subscriber ids, an array or comma-separated (else RECIPIENTS_IN_PAYLOAD).")
-    String recipientsColumn;
-
-    @Option(names = "--novu-url", paramLabel = "URL", description = "Novu's API root (else NOVU_URL, else " + NovuClient.CLOUD + ").")
-    String novuUrl;
-
-    @Option(names = "--table", paramLabel = "NAME|PATH", description = "The Delta table whose changes are notified, with its change data feed on (else ALERT_TABLE).")
-    String table;
-
-    @Option(names = "--payload", paramLabel = "COLUMN[,COLUMN...]",
-            description = "Columns sent as the payload, each checked at start (else ALERT_PAYLOAD, else every column).")
-    String payload;
-
-    @Option(names = "--send-retractions", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            description = "Deletes and update pre-images cancel the earlier trigger (else SEND_RETRACTIONS, else false).")
-    String sendRetractions;
-
-    @Option(names = "--progress-timeout-minutes", paramLabel = "MINUTES",
-            description = "Minutes without progress while running before the watchdog says so; fractions allowed (else PROGRESS_TIMEOUT_MINUTES, else 10).")
-    String progressTimeoutMinutes;
-
-    @Option(names = "--test-mode", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            description = "Log what would be sent and send nothing; no API key needed (else TEST_MODE, else false).")
-    String testMode;
-
-    @Option(names = "--log-level", paramLabel = "LEVEL", description = "DEBUG, INFO, WARNING or ERROR for streamwatch's own lines (else LOG_LEVEL, else INFO).")
-    String logLevel;
+    @Mixin
+    NotifyOptions notification = new NotifyOptions();
 
     @Mixin
     QueryOptions query = new QueryOptions();
@@ -128,14 +76,9 @@ public final class NotifyChanges implements Callable<Integer>, OptionDefaults.De
     int maxFilesPerTrigger;
 
     @Mixin
-    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
+    PushOptions push = new PushOptions();
 
     private final Map<String, String> environment;
-
-    /** Settings once flags and environment are merged and checked. */
-    record Settings(Optional<String> apiKey, String workflow, List<String> recipients, String recipientsColumn, String novuUrl, String table,
-            List<String> payload, boolean sendRetractions, Duration progressTimeout, boolean testMode, String logLevel) {
-    }
 
     public NotifyChanges() {
         this(System.getenv());
@@ -154,17 +97,14 @@ public final class NotifyChanges implements Callable<Integer>, OptionDefaults.De
     @Override
     public OptionDefaults optionDefaults() {
         return OptionDefaults.of("--checkpoint", "/tmp/streamwatch/checkpoints/" + QUERY_NAME, "--trigger-interval", "500ms",
-                        "--query-name", QUERY_NAME, "--novu-url", NovuClient.CLOUD, "--progress-timeout-minutes", "10",
-                        "--log-level", "INFO", "--send-retractions", "false", "--test-mode", "false")
-                .withEnvironment(environment, "--workflow", "NOVU_WORKFLOW_NAME", "--recipients", "NOVU_RECIPIENTS",
-                        "--recipients-column", "RECIPIENTS_IN_PAYLOAD", "--novu-url", "NOVU_URL", "--table", "ALERT_TABLE",
-                        "--payload", "ALERT_PAYLOAD", "--send-retractions", "SEND_RETRACTIONS",
-                        "--progress-timeout-minutes", "PROGRESS_TIMEOUT_MINUTES", "--test-mode", "TEST_MODE", "--log-level", "LOG_LEVEL");
+                        "--query-name", QUERY_NAME)
+                .with(NotifyOptions.DEFAULTS)
+                .withEnvironment(environment, NotifyOptions.VARIABLES);
     }
 
     @Override
     public Integer call() throws Exception {
-        Settings settings = settings();
+        NotifyOptions.Settings settings = settings();
         applyLogLevel(settings.logLevel());
         SparkSession spark = SparkSessions.getOrCreate("NotifyChanges");
         ChangeFeed feed = ChangeFeed.open(spark, settings.table(), settings.payload(), settings.recipientsColumn());
@@ -181,7 +121,7 @@ public final class NotifyChanges implements Callable<Integer>, OptionDefaults.De
     }
 
     /** Delivers the feed's changes until the query stops; a SIGTERM lets the request in flight finish first. */
-    private void notify(SparkSession spark, ChangeFeed feed, Settings settings, NotificationLog.OpenTriggers open, BatchNotifier notifier,
+    private void notify(SparkSession spark, ChangeFeed feed, NotifyOptions.Settings settings, NotificationLog.OpenTriggers open, BatchNotifier notifier,
                         Runnable report) throws Exception {
         try (ProgressWatchdog watchdog = new ProgressWatchdog(query.queryName(), feed.name(), settings.progressTimeout(), report)) {
             spark.streams().addListener(watchdog);
@@ -211,41 +151,9 @@ public final class NotifyChanges implements Callable<Integer>, OptionDefaults.De
         }
     }
 
-    /** The options (each a flag, else its environment variable, else its default) checked; what is missing or contradicts is a bad flag. */
-    Settings settings() {
-        boolean test = bool("--test-mode", "TEST_MODE", testMode);
-        Optional<String> apiKey = apiKey();
-        if (apiKey.isEmpty() && !test) {
-            throw new BadFlagValue("no Novu API key: set NOVU_API_KEY or --novu-api-key-file (TEST_MODE needs none)");
-        }
-        String workflowName = Optional.ofNullable(workflow).filter(s -> !s.isBlank())
-                .orElseThrow(() -> new BadFlagValue("no workflow: give --workflow or NOVU_WORKFLOW_NAME"));
-        String alertTable = Optional.ofNullable(table).filter(s -> !s.isBlank())
-                .orElseThrow(() -> new BadFlagValue("no table: give --table or ALERT_TABLE (a table name or a path)"));
-        Optional<String> listed = Optional.ofNullable(recipients);
-        Optional<String> column = Optional.ofNullable(recipientsColumn).map(String::strip)
-                .filter(s -> !UNSET.contains(s.toLowerCase(Locale.ROOT)));
-        if (listed.isPresent() && column.isPresent()) {
-            throw new BadFlagValue("recipients given twice: NOVU_RECIPIENTS (--recipients) or RECIPIENTS_IN_PAYLOAD (--recipients-column), not both");
-        }
-        if (listed.isEmpty() && column.isEmpty()) {
-            throw new BadFlagValue("no recipients: give NOVU_RECIPIENTS (--recipients) or RECIPIENTS_IN_PAYLOAD (--recipients-column)");
-        }
-        List<String> subscribers = listed.map(NotifyChanges::subscriberIds).orElse(List.of());
-        String url = novuUrl.strip();
-        checkUrl(url);
-        List<String> payloadColumns = Optional.ofNullable(payload).map(s -> Arrays.stream(s.split(",")).map(String::strip).toList())
-                .orElse(List.of());
-        if (payloadColumns.stream().anyMatch(String::isEmpty) && payloadColumns.size() > 1) {
-            throw new BadFlagValue("ALERT_PAYLOAD has an empty column name: '" + String.join(",", payloadColumns) + "'");
-        }
-        payloadColumns = payloadColumns.stream().filter(s -> !s.isEmpty()).toList();
-        boolean retractions = bool("--send-retractions", "SEND_RETRACTIONS", sendRetractions);
-        Duration timeout = timeout();
-        String level = logLevel.strip().toUpperCase(Locale.ROOT);
-        if (!Set.of("DEBUG", "INFO", "WARNING", "WARN", "ERROR").contains(level)) {
-            throw new BadFlagValue("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, was '" + level + "'");
-        }
+    /** The options checked (each a flag, else its environment variable, else its default); what cannot work is a bad flag. */
+    NotifyOptions.Settings settings() {
+        NotifyOptions.Settings settings = notification.settings(environment);
         if (!startingVersion.equals("latest") && !startingVersion.matches("\\d{1,18}")) {
             throw new BadFlagValue("--starting-version must be latest or a table version (0, 1, ...), was '" + startingVersion + "'");
         }
@@ -254,70 +162,7 @@ public final class NotifyChanges implements Callable<Integer>, OptionDefaults.De
         BadFlagValue.requirePositive("--request-timeout", requestTimeout.toMillis());
         query.requireValid();
         push.requireValidAddress();
-        return new Settings(apiKey, workflowName, subscribers, column.orElse(null), url, alertTable.strip(), payloadColumns, retractions,
-                timeout, test, level);
-    }
-
-    private static boolean bool(String flag, String variable, String given) {
-        String text = given.strip().toLowerCase(Locale.ROOT);
-        if (TRUE.contains(text)) {
-            return true;
-        }
-        if (FALSE.contains(text)) {
-            return false;
-        }
-        throw new BadFlagValue(variable + " (" + flag + ") must be true or false, was '" + given + "'");
-    }
-
-    private Optional<String> apiKey() {
-        if (apiKeyFile != null) {
-            try {
-                String key = Files.readString(apiKeyFile, StandardCharsets.UTF_8).strip();
-                if (key.isEmpty()) {
-                    throw new BadFlagValue("--novu-api-key-file: " + apiKeyFile + " is empty");
-                }
-                return Optional.of(key);
-            } catch (IOException e) {
-                throw new BadFlagValue("--novu-api-key-file: cannot read " + apiKeyFile + " (" + e.getClass().getSimpleName() + ")");
-            }
-        }
-        return Optional.ofNullable(environment.get("NOVU_API_KEY")).map(String::strip).filter(key -> !key.isEmpty());
-    }
-
-    private static List<String> subscriberIds(String listed) {
-        List<String> ids = Arrays.stream(listed.split(",", -1)).map(String::strip).toList();
-        if (ids.stream().anyMatch(String::isEmpty)) {
-            throw new BadFlagValue("NOVU_RECIPIENTS has an empty subscriber id: '" + listed + "' (comma-separated ids, none empty)");
-        }
-        if (ids.size() > 100) {
-            throw new BadFlagValue("NOVU_RECIPIENTS has " + ids.size() + " subscriber ids; Novu takes at most 100 per trigger");
-        }
-        return List.copyOf(new LinkedHashSet<>(ids));
-    }
-
-    private static void checkUrl(String url) {
-        try {
-            URI uri = new URI(url);
-            if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null || uri.getUserInfo() != null
-                    || uri.getQuery() != null || uri.getFragment() != null) {
-                throw new BadFlagValue("NOVU_URL must be http(s)://host[:port][/path], without credentials, query or fragment");
-            }
-        } catch (URISyntaxException e) {
-            throw new BadFlagValue("NOVU_URL is not a URL (" + e.getReason() + ")");
-        }
-    }
-
-    private Duration timeout() {
-        String text = progressTimeoutMinutes.strip();
-        try {
-            double minutes = Double.parseDouble(text);
-            if (!(minutes > 0) || Double.isInfinite(minutes)) {
-                throw new NumberFormatException();
-            }
-            return Duration.ofMillis(Math.max(1, Math.round(minutes * 60_000)));
-        } catch (NumberFormatException e) {
-            throw new BadFlagValue("PROGRESS_TIMEOUT_MINUTES (--progress-timeout-minutes) must be a positive number of minutes, was '" + text + "'");
-        }
+        return settings;
     }
 
     private static void applyLogLevel(String level) {

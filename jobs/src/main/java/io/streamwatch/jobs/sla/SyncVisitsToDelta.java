@@ -14,6 +14,7 @@ import io.streamwatch.jobs.common.StreamingJob;
 import io.streamwatch.jobs.visits.CreateVisitsTable;
 import io.streamwatch.jobs.visits.VisitsSchema;
 import io.streamwatch.jobs.visits.VisitsTable;
+import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
 import io.streamwatch.listeners.QueryHealthListener;
@@ -60,7 +61,7 @@ public final class SyncVisitsToDelta implements Callable<Integer>, OptionDefault
     String quarantinePath;
 
     @Mixin
-    PushOptions push = new PushOptions();
+    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.VISITS);
 
     @Mixin
     QueryOptions query = new QueryOptions();

@@ -16,7 +16,6 @@ import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
 import io.streamwatch.listeners.BatchDurationListener;
 import io.streamwatch.listeners.KafkaLagListener;
-import io.streamwatch.listeners.MetricNaming;
 import io.streamwatch.listeners.PushGroup;
 import io.streamwatch.listeners.QueryHealthListener;
 import io.streamwatch.listeners.StreamwatchSettings;
@@ -82,7 +81,7 @@ public final class DeploymentSpikes implements Callable<Integer>, OptionDefaults
     StartingOffsets startingOffsets = new StartingOffsets();
 
     @Mixin
-    PushOptions push = new PushOptions().withDefaultNaming(MetricNaming.STREAMWATCH);
+    PushOptions push = new PushOptions();
 
     public static void main(String[] args) {
         Jobs.main(new DeploymentSpikes(), args);
