@@ -1,6 +1,11 @@
 package io.streamwatch.jobs.alarms;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
 import com.fasterxml.jackson.databind.JsonNode;
+import io.streamwatch.jobs.common.KafkaQuarantine;
 import io.streamwatch.rules.Alarm;
 import io.streamwatch.rules.Rule;
 import io.streamwatch.rules.RuleIndex;
@@ -19,6 +24,7 @@ import org.apache.spark.api.java.function.FlatMapGroupsFunction;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -34,7 +40,7 @@ import org.apache.spark.storage.StorageLevel;
  * rule in record order, from the state the alarms table left them in. A record that is not a metric is
  * quarantined with the reason.
  */
-final class AlarmMatching {
+final class AlarmMatching implements AutoCloseable {
     static final String ALARM = "alarm";
     static final String EVALUATION = "evaluation";
     static final String QUARANTINE = "quarantine";
@@ -67,40 +73,50 @@ final class AlarmMatching {
         this.states = states;
     }
 
-    /** The batch's alarms (in delivery order) and its quarantined records, from one Spark job. */
-    record Result(List<Alarm> alarms, List<Row> quarantined) {
+    /** The batch's alarms (in delivery order) and how many of its records are quarantined. */
+    record Result(List<Alarm> alarms, long quarantined) {
     }
 
     /**
      * Runs the matching: the stateless rules' alarms and the quarantined records where the records are, and when
      * some rules are stateful (cooldown, resolved messages) their alarms decided per rule (a shuffle that
-     * stateless rules never pay for); all of it collected in one job (alarms and quarantined records are few next to metrics).
+     * stateless rules never pay for); the alarms collected in one job, of the quarantined records only that they are
+     * there: their raw values stay on the executors, for {@link #quarantine()} to write from the cache.
      */
     Result collect(boolean anyStatefulRule) {
+        outcomes.persist(StorageLevel.MEMORY_AND_DISK());
         Dataset<Row> found = outcomes.where("kind IN ('" + ALARM + "', '" + QUARANTINE + "')");
         if (anyStatefulRule) {
-            outcomes.persist(StorageLevel.MEMORY_AND_DISK());
             Dataset<Row> stateful = outcomes.where("kind = '" + EVALUATION + "'")
                     .groupByKey((MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
                     .flatMapGroups(new DecideInOrder(states), Encoders.row(OUTCOME));
             found = found.union(stateful);
         }
-        try {
-            List<Alarm> alarms = new ArrayList<>();
-            List<Row> quarantined = new ArrayList<>();
-            for (Row row : found.collectAsList()) {
-                if (QUARANTINE.equals(row.getString(0))) {
-                    quarantined.add(RowFactory.create(row.getAs("key"), row.getAs("raw_value"), row.getAs("topic"),
-                            row.getAs("partition"), row.getAs("offset"), row.getAs("metric_timestamp"), row.getAs("reason")));
-                } else {
-                    alarms.add(AlarmsTable.alarmOf(row, 1));
-                }
+        Column isQuarantined = col("kind").equalTo(QUARANTINE);
+        List<Alarm> alarms = new ArrayList<>();
+        long quarantined = 0;
+        for (Row row : found.withColumn("key", when(isQuarantined, lit(null)).otherwise(col("key")))
+                .withColumn("raw_value", when(isQuarantined, lit(null)).otherwise(col("raw_value"))).collectAsList()) {
+            if (QUARANTINE.equals(row.getString(0))) {
+                quarantined++;
+            } else {
+                alarms.add(AlarmsTable.alarmOf(row, 1));
             }
-            alarms.sort(AlarmsTable.DELIVERY_ORDER);
-            return new Result(List.copyOf(alarms), quarantined);
-        } finally {
-            outcomes.unpersist();
         }
+        alarms.sort(AlarmsTable.DELIVERY_ORDER);
+        return new Result(List.copyOf(alarms), quarantined);
+    }
+
+    /** The quarantined records, in {@link KafkaQuarantine#SCHEMA}; read from the cache {@link #collect} filled. */
+    Dataset<Row> quarantine() {
+        return outcomes.where("kind = '" + QUARANTINE + "'")
+                .selectExpr("key", "raw_value AS value", "topic", "`partition`", "`offset`", "metric_timestamp AS timestamp", "reason");
+    }
+
+    /** Frees the batch's cache. */
+    @Override
+    public void close() {
+        outcomes.unpersist();
     }
 
     /** Parses each record and matches it against its metric's rules. */

@@ -10,7 +10,6 @@ import io.streamwatch.cli.KafkaBrokers;
 import io.streamwatch.cli.OptionDefaults;
 import io.streamwatch.jobs.common.QueryOptions;
 import io.streamwatch.jobs.common.StartingOffsets;
-import io.streamwatch.jobs.common.KafkaQuarantine;
 import io.streamwatch.jobs.common.PushOptions;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.jobs.common.StreamingJob;
@@ -245,11 +244,11 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
             JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
             Broadcast<RuleIndex> broadcastRules = context.broadcast(index);
             Broadcast<Map<String, AlarmsTable.RuleState>> broadcastStates = context.broadcast(Map.copyOf(states));
-            try {
-                AlarmMatching.Result matched = new AlarmMatching(records, broadcastRules, broadcastStates).collect(index.hasStatefulRules());
+            try (AlarmMatching matching = new AlarmMatching(records, broadcastRules, broadcastStates)) {
+                AlarmMatching.Result matched = matching.collect(index.hasStatefulRules());
                 long matchedAt = System.nanoTime();
-                if (!matched.quarantined().isEmpty()) {
-                    append.taggedTo(spark.createDataFrame(matched.quarantined(), KafkaQuarantine.SCHEMA), table.quarantinePath());
+                if (matched.quarantined() > 0) {
+                    append.taggedTo(matching.quarantine(), table.quarantinePath());
                 }
                 List<Alarm> alarms = matched.alarms();
                 if (!alarms.isEmpty()) {
@@ -259,11 +258,11 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
                     states.put(alarm.ruleId(), states.getOrDefault(alarm.ruleId(), AlarmsTable.RuleState.NONE).after(alarm));
                     counts.alarms.computeIfAbsent(alarm.state().label(), s -> new AtomicLong()).incrementAndGet();
                 }
-                counts.quarantined.addAndGet(matched.quarantined().size());
+                counts.quarantined.addAndGet(matched.quarantined());
                 delivery.offer(batchId, alarms);
                 report.run();
                 LOG.info("batch {}: {} alarm(s), {} record(s) quarantined, {} rules; matched in {} ms, written in {} ms", batchId,
-                        alarms.size(), matched.quarantined().size(), index.size(), (matchedAt - started) / 1_000_000,
+                        alarms.size(), matched.quarantined(), index.size(), (matchedAt - started) / 1_000_000,
                         (System.nanoTime() - matchedAt) / 1_000_000);
             } finally {
                 broadcastRules.destroy();

@@ -9,6 +9,7 @@ import io.streamwatch.jobs.common.SparkSessions;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -261,6 +262,29 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
                 .map(d -> Double.parseDouble(d.body().get("embeds").get(0).get("fields").get(2).get("value").asText())).toList(),
                 "every alarm delivered, in order, none twice");
         assertEquals(10, rows(alarmsPath()));
+    }
+
+    @Test
+    void hugeMalformedRecordsAreQuarantinedWhereTheyAreReadNeverCollectedToTheDriver() throws Exception {
+        putRule(new Rule("h1", "load", 10, hook("huge"), Operator.GREATER, 0, false));
+        java.util.Random random = new java.util.Random(7);
+        List<Map.Entry<String, String>> records = new ArrayList<>();
+        for (int i = 0; i < 80; i++) {
+            byte[] noise = new byte[675_000];
+            random.nextBytes(noise);
+            records.add(Map.entry("load", java.util.Base64.getEncoder().encodeToString(noise)));
+        }
+        kafka.sendKeyed(metricsTopic, records);
+        metrics("load", 11);
+        // 80 records of 900 KB that do not compress, in one batch: 72 MB (54 MB compressed as Spark collects), above this
+        // JVM's spark.driver.maxResultSize of 32 MB (the parent pom).
+        Future<Integer> job = startAlarms();
+        await().atMost(Duration.ofSeconds(120)).until(() -> descriptions("huge").size() == 1 || job.isDone());
+        assertFalse(job.isDone(), "the job runs on");
+        org.apache.spark.sql.Dataset<Row> quarantine = spark().read().format("delta").load(alarmsPath() + "_quarantine");
+        assertEquals(80, quarantine.count());
+        assertEquals(80, quarantine.where("length(value) = 900000 AND reason LIKE 'not JSON%'").count(), "each kept whole, with its reason");
+        assertEquals(0, stopAlarms(job));
     }
 
     @Test

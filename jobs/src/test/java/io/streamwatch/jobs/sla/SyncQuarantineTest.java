@@ -67,6 +67,61 @@ class SyncQuarantineTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(refused, reasons);
     }
 
+    /** Timestamp spellings: ISO-8601 and near misses, in and out of range, with every zone form. */
+    static List<String> timestampSpellings() {
+        List<String> dates = List.of("2024-05-01", "0001-01-01", "9999-12-31", "1969-12-31", "2024-02-29", "2023-02-29", "2024-13-01",
+                "+10000-01-01", "-0001-01-01", "0000-01-01", "1582-10-10");
+        List<String> times = List.of("T10:00", "T10:00:00", "T10:00:00.1", "T10:00:00.123", "T10:00:00.123456", "T10:00:00.1234567",
+                "T10:00:00.123456789", "T23:59:60", "T24:00:00", "t10:00:00", " 10:00:00");
+        List<String> zones = List.of("Z", "z", "+00:00", "-00:00", "+01:00", "+0100", "+01", "+18:00", "-18:00", "+19:00", "+05:30:15", "",
+                "+01:00[Europe/Paris]");
+        List<String> spellings = new java.util.ArrayList<>();
+        for (String date : dates) {
+            for (String time : times) {
+                for (String zone : zones) {
+                    spellings.add(date + time + zone);
+                }
+            }
+        }
+        return spellings;
+    }
+
+    @Test
+    void noTimestampSpellingWedgesTheSynchronizerAndAValidRowHoldsTheInstantItSpells() {
+        topic = "spellings_" + System.nanoTime();
+        kafka.createTopic(topic, 2);
+        List<String> spellings = timestampSpellings();
+        List<String> records = new java.util.ArrayList<>();
+        Map<String, String> spelled = new java.util.HashMap<>();
+        for (int i = 0; i < spellings.size(); i++) {
+            String at = spellings.get(i);
+            records.add("{\"visit_id\": \"e" + i + "\", \"event_time\": \"" + at + "\", \"user_id\": \"u\", \"page\": \"p\"}");
+            records.add("{\"visit_id\": \"c" + i + "\", \"event_time\": \"2024-05-01T10:00:00Z\", \"user_id\": \"u\", \"page\": \"p\","
+                    + " \"context\": {\"user\": {\"connected_since\": \"" + at + "\"}}}");
+            spelled.put("e" + i, at);
+            spelled.put("c" + i, at);
+        }
+        kafka.send(topic, records);
+
+        assertEquals(0, sync("--available-now", "--max-offsets-per-trigger", "100000"), "no spelling fails a batch");
+
+        List<Row> valid = spark().read().format("delta").load(tablePath())
+                .selectExpr("visit_id", "event_time", "context.user.connected_since AS connected_since").collectAsList();
+        long quarantined = rows(quarantinePath());
+        assertEquals(records.size(), valid.size() + quarantined, "every record is a row or quarantined");
+        List<String> wrong = new java.util.ArrayList<>();
+        for (Row row : valid) {
+            String id = row.getString(0);
+            java.sql.Timestamp read = id.startsWith("e") ? row.getTimestamp(1) : row.getTimestamp(2);
+            java.time.Instant expected = java.time.OffsetDateTime.parse(spelled.get(id)).toInstant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+            if (read == null || !read.toInstant().equals(expected)) {
+                wrong.add(spelled.get(id) + " -> " + (read == null ? "null" : read.toInstant()) + ", not " + expected);
+            }
+        }
+        assertEquals(List.of(), wrong, "a valid row holds the instant its text spells");
+        assertTrue(valid.size() > 100 && quarantined > 100, valid.size() + " valid, " + quarantined + " quarantined");
+    }
+
     /** A valid visit with one field replaced. */
     private static String visit(String field) {
         Map<String, String> fields = new java.util.LinkedHashMap<>(Map.of("visit_id", "\"visit_id\": \"v\"",
