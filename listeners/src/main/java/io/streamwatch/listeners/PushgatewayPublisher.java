@@ -2,10 +2,7 @@ package io.streamwatch.listeners;
 
 import io.prometheus.client.CollectorRegistry;
 import io.prometheus.client.Gauge;
-import io.prometheus.client.exporter.PushGateway;
 import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -23,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,7 +100,7 @@ public final class PushgatewayPublisher implements AutoCloseable {
     }
 
     public PushgatewayPublisher(PushTarget target) {
-        this(target, target.toString(), pushingTo(newPushGateway(target)));
+        this(target, target.toString(), new PushgatewayHttp(target));
     }
 
     /** A publisher whose groups go to the driver's scrape endpoint instead of a Pushgateway. */
@@ -371,10 +366,9 @@ public final class PushgatewayPublisher implements AutoCloseable {
         }
     }
 
-    /** The HTTP status of a failed push (the client's message: "Response code from URL was 400, ..."), -1 if none came. */
+    /** The HTTP status of a failed push, -1 if none came. */
     private static int statusOf(IOException e) {
-        Matcher m = Pattern.compile(" was (\\d{3})").matcher(String.valueOf(e.getMessage()));
-        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        return e instanceof PushgatewayHttp.Refused refused ? refused.status : -1;
     }
 
     private void onOutage(int status) {
@@ -418,32 +412,6 @@ public final class PushgatewayPublisher implements AutoCloseable {
             gauge.labels(labelNames.stream().map(sample.labels()::get).toArray(String[]::new)).set(sample.value());
         }
         return registry;
-    }
-
-    private static Delivery pushingTo(PushGateway pushGateway) {
-        return new Delivery() {
-            @Override
-            public void put(PushGroup group, List<MetricSample> samples) throws IOException {
-                pushGateway.push(registryOf(samples), group.job(), group.labels());
-            }
-
-            @Override
-            public void delete(PushGroup group) throws IOException {
-                pushGateway.delete(group.job(), group.labels());
-            }
-        };
-    }
-
-    private static PushGateway newPushGateway(PushTarget target) {
-        PushGateway gateway = new PushGateway(target.url());
-        gateway.setConnectionFactory(url -> {
-            HttpURLConnection connection = (HttpURLConnection) new URL(url).openConnection();
-            connection.setConnectTimeout(2_000);
-            connection.setReadTimeout(10_000);
-            target.authorization().ifPresent(value -> connection.setRequestProperty("Authorization", value));
-            return connection;
-        });
-        return gateway;
     }
 
     private static Duration min(Duration a, Duration b) {

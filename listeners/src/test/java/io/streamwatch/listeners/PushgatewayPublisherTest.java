@@ -44,6 +44,24 @@ class PushgatewayPublisherTest {
     }
 
     @Test
+    void anyJobOrLabelValueArrivesAsItIsAndItsGroupCanBeRemoved() {
+        Map<String, String> labels = Map.of("query", "my query/äö", "plus", "a+b", "percent", "50%", "dots", "..", "plain", "ok");
+        PushGroup group = new PushGroup("my job", labels);
+        try (LocalPushgateway pushgateway = LocalPushgateway.start(dir);
+             PushgatewayPublisher publisher = new PushgatewayPublisher(pushgateway.address())) {
+            publisher.publish(group, () -> version(7));
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            Map<String, String> expected = new java.util.HashMap<>(labels);
+            expected.put("job", "my job");
+            assertEquals(7, pushgateway.value("test_version", expected).orElse(-1), "labels as given, never 'my+query'");
+
+            publisher.remove(group);
+            assertTrue(publisher.flush(Duration.ofSeconds(10)));
+            assertFalse(pushgateway.value("test_version", expected).isPresent());
+        }
+    }
+
+    @Test
     void twoGroupsDoNotOverwriteEachOther() {
         try (LocalPushgateway pushgateway = LocalPushgateway.start(dir);
              PushgatewayPublisher publisher = new PushgatewayPublisher(pushgateway.address())) {
