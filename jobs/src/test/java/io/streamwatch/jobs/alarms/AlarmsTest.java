@@ -230,8 +230,8 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
 
         await().atMost(Duration.ofSeconds(20)).until(() -> pushgateway.value("streamwatch_alarm_webhooks_gone",
                 Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME)).orElse(0) == 1);
-        assertEquals(5.0, pushgateway.value("streamwatch_alarm_deliveries_total",
-                Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME, "outcome", "delivered")).orElse(0));
+        await().atMost(Duration.ofSeconds(20)).until(() -> pushgateway.value("streamwatch_alarm_deliveries_total",
+                Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME, "outcome", "delivered")).orElse(0) == 5.0);
         try (prometheus) {
             DashboardPanels.assertHasData(prometheus, "Alarms and their delivery", scenarioStart);
         }
