@@ -73,7 +73,8 @@ class ExactlyOnceTest extends KafkaPushgatewayAndSparkTest {
         }
         assertTrue(written < 1440, "killed before the end: " + written);
 
-        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, Path.of(checkpoint()), "--available-now")));
+        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, Path.of(checkpoint()), "--available-now",
+                "--max-offsets-per-trigger", "500")));
 
         assertEquals(1440, rows(tablePath()));
         assertEquals(1440, distinctVisits());
