@@ -121,7 +121,13 @@ public final class PushTarget {
 
     /** The address without credentials, for logs. */
     public static String redacted(String address) {
-        return address.replaceAll("//[^/@]*@", "//***@");
+        int at = address.lastIndexOf('@');
+        if (at < 0) {
+            return address;
+        }
+        int scheme = address.indexOf("//");
+        int start = scheme >= 0 && scheme < at ? scheme + 2 : 0;
+        return address.substring(0, start) + "***" + address.substring(at);
     }
 
     @Override

@@ -31,6 +31,15 @@ class CredentialsTest {
     }
 
     @Test
+    void aPrintedAddressNeverShowsAPasswordWhateverItHolds() {
+        for (String password : List.of("s3cret", "has/slash", "has@at", "a/b@c:d", "%40encoded")) {
+            String printed = PushTarget.redacted("https://streamwatch:" + password + "@pushgateway.example:9091/base");
+            assertFalse(printed.contains(password) || printed.contains(password.substring(password.length() / 2)), printed);
+            assertTrue(printed.endsWith("@pushgateway.example:9091/base"), printed);
+        }
+    }
+
+    @Test
     void basicAuthFromTheAddressReachesAPushgatewayThatRequiresIt() {
         try (LocalPushgateway pushgateway = LocalPushgateway.startWithBasicAuth(dir, "streamwatch", PASSWORD);
              CapturedLogs logs = new CapturedLogs();

@@ -50,11 +50,17 @@ public record WebhookPrefixes(List<String> prefixes) implements Serializable {
     }
 
     /**
-     * Whether alarms may be posted there: under a prefix, more than the prefix, no dot segments, no spaces or
-     * control characters, no fragment.
+     * Whether alarms may be posted there: the URL already in its normal form (lower-case scheme and host, no default
+     * port, no percent-escape, no dot segment, no {@code ;} or {@code \\}, no user info, no fragment, no spaces or
+     * control characters), under a prefix and more than the prefix. What is not in its normal form is refused rather
+     * than normalised, so the URL checked is the URL called: {@code %2e%2e/}, {@code %2F} and {@code ..;/} never pass.
      */
     public boolean allows(String url) {
-        if (url == null || url.length() > MAX_URL_LENGTH || url.chars().anyMatch(c -> c <= ' ' || c == 127)) {
+        return isNormal(url) && prefixes.stream().anyMatch(prefix -> url.startsWith(prefix) && url.length() > prefix.length());
+    }
+
+    static boolean isNormal(String url) {
+        if (url == null || url.length() > MAX_URL_LENGTH || url.chars().anyMatch(c -> c <= ' ' || c >= 127)) {
             return false;
         }
         URI uri;
@@ -63,10 +69,26 @@ public record WebhookPrefixes(List<String> prefixes) implements Serializable {
         } catch (URISyntaxException e) {
             return false;
         }
-        if (uri.getRawFragment() != null || !uri.normalize().toString().equals(url) || url.contains("/./") || url.contains("/../")) {
+        String scheme = uri.getScheme();
+        String host = uri.getHost();
+        String path = uri.getRawPath();
+        if (!("https".equals(scheme) || "http".equals(scheme)) || host == null || !host.equals(host.toLowerCase(java.util.Locale.ROOT))
+                || uri.getRawUserInfo() != null || uri.getRawFragment() != null || path == null || !path.startsWith("/")) {
             return false;
         }
-        return prefixes.stream().anyMatch(prefix -> url.startsWith(prefix) && url.length() > prefix.length());
+        if (("https".equals(scheme) && uri.getPort() == 443) || ("http".equals(scheme) && uri.getPort() == 80)) {
+            return false;
+        }
+        if (path.contains("%") || path.contains(";") || path.contains("\\") || path.contains("//")) {
+            return false;
+        }
+        for (String segment : path.split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..")) {
+                return false;
+            }
+        }
+        String query = uri.getRawQuery();
+        return query == null || query.matches("[A-Za-z0-9_=&.-]*");
     }
 
     public String describe() {
@@ -74,19 +96,37 @@ public record WebhookPrefixes(List<String> prefixes) implements Serializable {
     }
 
     /**
-     * The URL with its secret part hidden: a Discord webhook is {@code .../webhooks/<id>/<token>}; everything after
-     * the last {@code /} (and any query) becomes {@code ****}.
+     * The URL with its secret hidden, wherever in the path it sits: scheme, host and port, the path up to a
+     * {@code webhooks} segment and the webhook's id after it (a Discord id is a number, never longer than 20 characters)
+     * stay; everything else (the token, any {@code /slack} or {@code /github} after it, the query) becomes {@code ****}.
+     * A URL without a {@code webhooks} segment keeps only its origin.
      */
     public static String mask(String url) {
         if (url == null) {
             return null;
         }
-        String withoutQuery = url.contains("?") ? url.substring(0, url.indexOf('?')) : url;
-        int lastSlash = withoutQuery.lastIndexOf('/');
-        int schemeEnd = withoutQuery.indexOf("://");
-        if (lastSlash < 0 || lastSlash <= schemeEnd + 2) {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
             return "****";
         }
-        return withoutQuery.substring(0, lastSlash + 1) + "****";
+        if (uri.getScheme() == null || uri.getRawAuthority() == null) {
+            return "****";
+        }
+        String authority = uri.getRawAuthority();
+        authority = authority.substring(authority.lastIndexOf('@') + 1);
+        StringBuilder shown = new StringBuilder(uri.getScheme()).append("://").append(authority).append('/');
+        List<String> segments = uri.getRawPath() == null ? List.of() : Arrays.stream(uri.getRawPath().split("/")).filter(p -> !p.isEmpty()).toList();
+        int webhooks = segments.lastIndexOf("webhooks");
+        if (webhooks >= 0) {
+            for (int i = 0; i <= webhooks; i++) {
+                shown.append(segments.get(i)).append('/');
+            }
+            if (webhooks + 1 < segments.size() && segments.get(webhooks + 1).matches("[A-Za-z0-9_-]{1,20}") && webhooks + 2 < segments.size()) {
+                shown.append(segments.get(webhooks + 1)).append('/');
+            }
+        }
+        return shown.append("****").toString();
     }
 }

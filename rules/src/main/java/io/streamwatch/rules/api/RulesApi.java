@@ -177,7 +177,7 @@ public final class RulesApi implements AutoCloseable {
         if (status == 201) {
             ctx.header("Location", "/rules/" + rule.id());
         }
-        json(ctx, status, rule.toJson());
+        json(ctx, status, rule.toMaskedJson());
     }
 
     /** Publishes and waits until this instance's view has applied the record (read-your-writes). */

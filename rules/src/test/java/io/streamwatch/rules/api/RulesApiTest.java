@@ -82,13 +82,16 @@ class RulesApiTest {
         assertEquals(id, java.util.UUID.fromString(id).toString());
         assertEquals("packages-received", rule.get("metric_name").asText());
         assertEquals("500", rule.get("threshold").toString());
-        assertEquals(SEED_URL, rule.get("discord_webhook_url").asText());
+        assertEquals(WebhookPrefixes.mask(SEED_URL), rule.get("discord_webhook_url").asText(), "the answer masks the token");
+        assertFalse(created.body().contains("hfaslkdfhjsahldkf"), created.body());
         assertEquals(">", rule.get("operator").asText());
         assertEquals(0, rule.get("cooldown_seconds").asInt());
         assertFalse(rule.get("notify_resolved").asBoolean());
 
         EmbeddedKafka.Record published = last(id);
-        assertEquals(rule, RuleJson.JSON.readTree(published.value()));
+        com.fasterxml.jackson.databind.node.ObjectNode record = (com.fasterxml.jackson.databind.node.ObjectNode) RuleJson.JSON.readTree(published.value());
+        assertEquals(SEED_URL, record.get("discord_webhook_url").asText(), "the topic keeps the URL");
+        assertEquals(rule, record.put("discord_webhook_url", WebhookPrefixes.mask(SEED_URL)));
 
         Http.Response deleted = call("DELETE", "/rules/" + id, null);
         assertEquals(200, deleted.status());
@@ -129,10 +132,13 @@ class RulesApiTest {
         JsonNode patched = json(call("PATCH", "/rules/" + id, "{\"threshold\": 0.25}"));
         assertEquals("cpu", patched.get("metric_name").asText());
         assertEquals(0.25, patched.get("threshold").asDouble());
-        assertEquals("https://discord.com/api/webhooks/1/abc", patched.get("discord_webhook_url").asText());
+        assertEquals("https://discord.com/api/webhooks/1/****", patched.get("discord_webhook_url").asText());
         assertEquals("<=", patched.get("operator").asText());
         assertEquals(30, patched.get("cooldown_seconds").asInt());
-        assertEquals(patched, RuleJson.JSON.readTree(last(id).value()));
+        com.fasterxml.jackson.databind.node.ObjectNode published = (com.fasterxml.jackson.databind.node.ObjectNode) RuleJson.JSON.readTree(last(id).value());
+        assertEquals("https://discord.com/api/webhooks/1/abc", published.get("discord_webhook_url").asText(), "the topic keeps the URL");
+        published.put("discord_webhook_url", "https://discord.com/api/webhooks/1/****");
+        assertEquals(patched, published);
         assertEquals(0.25, json(Http.send("GET", url(api, "/rules/" + id), null)).get("threshold").asDouble());
     }
 
