@@ -2,7 +2,9 @@ package io.streamwatch.jobs.alarms;
 
 import io.streamwatch.jobs.alarms.discord.DiscordMessage;
 import io.streamwatch.jobs.alarms.discord.DiscordWebhook;
+import io.streamwatch.cli.Cli;
 import io.streamwatch.jobs.common.CheckpointFile;
+import io.streamwatch.jobs.common.DeliveryStopped;
 import io.streamwatch.rules.Alarm;
 import io.streamwatch.rules.Rule;
 import io.streamwatch.rules.RulesView;
@@ -29,6 +31,9 @@ import org.slf4j.LoggerFactory;
  * checkpoint every {@link #SAVE_EVERY}, after a batch's last message, and at a stop. A restart resumes after the
  * last message saved: at least once, and no duplicates when nothing crashed. The webhook is the rule's as it is at delivery: a deleted rule's alarms are
  * dropped, a webhook outside the allowed prefixes is never called, a webhook that answered 404 is not called again.
+ * A step that fails (a table read, a progress write) never ends delivery: it is counted, said once per kind, and
+ * retried with backoff, while {@link #failing()} says so. A progress file that cannot be read re-sends only the last
+ * batch the table holds, never the query's history.
  */
 final class AlarmDelivery implements AutoCloseable {
     static final int MAX_ALARMS_IN_MEMORY = 10_000;
@@ -38,6 +43,8 @@ final class AlarmDelivery implements AutoCloseable {
      */
     static final Duration SAVE_EVERY = Duration.ofMillis(200);
     private static final Logger LOG = LoggerFactory.getLogger(AlarmDelivery.class);
+    private static final String DELIVER = "deliver";
+    private static final String SAVE = "save its progress";
 
     /** What is delivered so far: all batches before {@code batchId}, and the first {@code delivered} alarms of it. */
     record Progress(String queryId, long batchId, int delivered) {
@@ -64,6 +71,9 @@ final class AlarmDelivery implements AutoCloseable {
     private volatile long recoveredThrough = -1;
     private volatile boolean stopping;
     private volatile boolean idle = true;
+    private final Set<String> failingSteps = ConcurrentHashMap.newKeySet();
+    private final AtomicLong errors = new AtomicLong();
+    private final Set<String> warnedErrors = ConcurrentHashMap.newKeySet();
     private long savedAtNanos;
 
     AlarmDelivery(SparkSession spark, AlarmsTable table, String checkpoint, RulesView rules, WebhookPrefixes allowed, Runnable onChange) {
@@ -87,7 +97,7 @@ final class AlarmDelivery implements AutoCloseable {
         if (progress != null) {
             return;
         }
-        Progress saved = load().filter(p -> p.queryId().equals(queryId)).orElse(new Progress(queryId, -1, 0));
+        Progress saved = load(queryId).filter(p -> p.queryId().equals(queryId)).orElse(new Progress(queryId, -1, 0));
         progress = saved;
         List<Long> batches = table.batchesAfter(spark, queryId, saved.batchId() - 1);
         for (long batchId : batches) {
@@ -134,12 +144,23 @@ final class AlarmDelivery implements AutoCloseable {
         return goneWebhooks.size();
     }
 
+    /** Steps that failed and were retried, since this JVM started. */
+    long errors() {
+        return errors.get();
+    }
+
+    /** Whether the last step failed (delivery retries it). */
+    boolean failing() {
+        return !failingSteps.isEmpty();
+    }
+
     /** Whether everything handed over is delivered (or given up for a stated reason). */
     boolean isIdle() {
         return idle && queue.isEmpty();
     }
 
     private void run() {
+        int failures = 0;
         try {
             while (!stopping) {
                 Work work = queue.poll(100, TimeUnit.MILLISECONDS);
@@ -148,17 +169,40 @@ final class AlarmDelivery implements AutoCloseable {
                     continue;
                 }
                 idle = false;
-                deliver(work);
+                try {
+                    deliver(work);
+                    failures = 0;
+                    recovered(DELIVER);
+                } catch (RuntimeException e) {
+                    queue.addFirst(work);
+                    failed(DELIVER, "deliver batch " + work.batchId(), e);
+                    Thread.sleep(Math.min(30_000L, 100L << Math.min(failures++, 9)));
+                }
             }
-        } catch (io.streamwatch.jobs.common.DeliveryStopped | InterruptedException e) {
-            save(progress);
+        } catch (DeliveryStopped | InterruptedException e) {
             LOG.info("alarm delivery stopped; the rest is delivered after a restart");
-        } catch (RuntimeException e) {
-            LOG.error("alarm delivery failed: {}; the rest is delivered after a restart", e.toString());
+        }
+        save(progress);
+    }
+
+    private void failed(String kind, String step, RuntimeException e) {
+        errors.incrementAndGet();
+        if (failingSteps.add(kind)) {
+            onChange.run();
+        }
+        if (warnedErrors.add(step.replaceAll("\\d+", "N") + " " + e.getClass().getName())) {
+            LOG.warn("alarm delivery could not {} ({}); retrying, delivery goes on", step, Cli.oneLine(e));
         }
     }
 
-    private void deliver(Work work) throws io.streamwatch.jobs.common.DeliveryStopped, InterruptedException {
+    private void recovered(String kind) {
+        if (failingSteps.remove(kind)) {
+            LOG.info("alarm delivery can {} again ({} failed step(s) so far)", kind, errors.get());
+            onChange.run();
+        }
+    }
+
+    private void deliver(Work work) throws DeliveryStopped, InterruptedException {
         List<Alarm> alarms = work.alarms() != null ? work.alarms() : table.alarmsOf(spark, progress.queryId(), work.batchId());
         int from = work.batchId() == progress.batchId() ? Math.min(progress.delivered(), alarms.size()) : 0;
         if (work.alarms() != null) {
@@ -178,7 +222,7 @@ final class AlarmDelivery implements AutoCloseable {
         }
     }
 
-    private String deliver(Alarm alarm) throws io.streamwatch.jobs.common.DeliveryStopped, InterruptedException {
+    private String deliver(Alarm alarm) throws DeliveryStopped, InterruptedException {
         Optional<Rule> rule = rules.rule(alarm.ruleId());
         if (rule.isEmpty()) {
             return "rule_deleted";
@@ -210,19 +254,33 @@ final class AlarmDelivery implements AutoCloseable {
         }
     }
 
-    private Optional<Progress> load() {
+    /**
+     * The saved progress. One that cannot be read (torn, empty, not ours) falls back to what the table proves: every
+     * batch it holds but the last was handed to delivery before the next began, so only the last is delivered again.
+     */
+    private Optional<Progress> load(String queryId) {
         try {
             return progressFile.load().map(json -> new Progress(json.get("query_id").asText(), json.get("batch_id").asLong(), json.get("delivered").asInt()));
         } catch (IOException | RuntimeException e) {
-            LOG.warn("cannot read the delivery progress at {} ({}); delivering the table's alarms of this query again", progressFile.path(), e.toString());
-            return Optional.empty();
+            List<Long> batches = table.batchesAfter(spark, queryId, -1);
+            long last = batches.isEmpty() ? -1 : batches.get(batches.size() - 1);
+            LOG.warn("cannot read the delivery progress at {} ({}); taking the alarms of the table's batches before {} as delivered and "
+                    + "delivering batch {} again", progressFile.path(), e.getClass().getSimpleName(), last, last);
+            errors.incrementAndGet();
+            return Optional.of(new Progress(queryId, last, 0));
         }
     }
 
+    /** Saves the progress; a failure is counted and said, and the next save writes the newer progress. */
     private void save(Progress next) {
         savedAtNanos = System.nanoTime();
-        progressFile.save(CheckpointFile.JSON.createObjectNode().put("query_id", next.queryId()).put("batch_id", next.batchId())
-                .put("delivered", next.delivered()));
+        try {
+            progressFile.save(CheckpointFile.JSON.createObjectNode().put("query_id", next.queryId()).put("batch_id", next.batchId())
+                    .put("delivered", next.delivered()));
+            recovered(SAVE);
+        } catch (RuntimeException e) {
+            failed(SAVE, "save the delivery progress", e);
+        }
     }
 
     /** Delivers what is waiting for at most {@code grace}, then stops; what is left goes after a restart. */

@@ -197,6 +197,8 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
                         samples.add(JobMetric.ALARM_DELIVERY_RATE_LIMITED.sample(delivery.rateLimited()));
                         samples.add(JobMetric.ALARM_DELIVERY_RETRIES.sample(delivery.retried()));
                         samples.add(JobMetric.ALARM_WEBHOOKS_GONE.sample(delivery.goneWebhooks()));
+                        samples.add(JobMetric.ALARM_DELIVERY_ERRORS.sample(delivery.errors()));
+                        samples.add(JobMetric.ALARM_DELIVERY_FAILING.sample(delivery.failing() ? 1 : 0));
                     }
                     return samples;
                 }));

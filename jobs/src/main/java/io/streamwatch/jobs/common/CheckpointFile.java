@@ -16,8 +16,9 @@ import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /**
- * A small JSON file of a job's own in its checkpoint folder (any Hadoop file system), replaced atomically (written
- * aside, renamed over): a crash leaves the last saved content, never half of one. Where delivery records how far
+ * A small JSON file of a job's own in its checkpoint folder (any Hadoop file system), replaced atomically and durably
+ * (written aside, synced to the disk, renamed over): a crash or a power loss leaves the last saved content, never half
+ * of one. Where delivery records how far
  * it got inside a micro-batch.
  */
 public final class CheckpointFile {
@@ -53,6 +54,7 @@ public final class CheckpointFile {
             try (FSDataOutputStream out = files.create(temporary, EnumSet.of(CreateFlag.CREATE, CreateFlag.OVERWRITE),
                     Options.CreateOpts.createParent())) {
                 out.write(content.toString().getBytes(StandardCharsets.UTF_8));
+                out.hsync();
             }
             files.rename(temporary, path, Options.Rename.OVERWRITE);
         } catch (IOException e) {

@@ -18,6 +18,7 @@ import io.streamwatch.rules.Rule;
 import io.streamwatch.testkit.DashboardPanels;
 import io.streamwatch.testkit.LocalPrometheus;
 import io.streamwatch.testkit.WebhookReceiver;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -285,6 +286,44 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(80, quarantine.count());
         assertEquals(80, quarantine.where("length(value) = 900000 AND reason LIKE 'not JSON%'").count(), "each kept whole, with its reason");
         assertEquals(0, stopAlarms(job));
+    }
+
+    @Test
+    void deliveryOutlivesAFailingProgressWriteAndATornProgressFileResendsOnlyTheLastBatch() throws Exception {
+        putRule(new Rule("p1", "pressure", 10, hook("pressure"), Operator.GREATER, 0, false));
+        Future<Integer> job = startAlarms();
+        metrics("pressure", 11);
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("pressure").size() == 1);
+
+        // The progress can no longer be written: a folder (not empty) where its file was.
+        Path progressFile = Path.of(checkpoint(), "streamwatch-delivery", "progress.json");
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            java.nio.file.Files.deleteIfExists(progressFile);
+            java.nio.file.Files.createDirectories(progressFile.resolve("in-the-way"));
+            return java.nio.file.Files.isDirectory(progressFile);
+        });
+        metrics("pressure", 12);
+        metrics("pressure", 13);
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("pressure").size() == 3 || job.isDone());
+        Map<String, String> series = Map.of("job", "streamwatch", "query", Alarms.QUERY_NAME);
+        await().atMost(Duration.ofSeconds(20)).until(() -> pushgateway.value("streamwatch_alarm_delivery_failing", series).orElse(0) == 1
+                && pushgateway.value("streamwatch_alarm_delivery_errors_total", series).orElse(0) >= 1);
+
+        org.apache.commons.io.FileUtils.deleteDirectory(progressFile.toFile());
+        metrics("pressure", 14);
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("pressure").size() == 4);
+        await().atMost(Duration.ofSeconds(20)).until(() -> pushgateway.value("streamwatch_alarm_delivery_failing", series).orElse(1) == 0);
+        assertEquals(0, stopAlarms(job));
+
+        // A torn progress file: the restart re-sends the last batch the table holds (14), never the history (11 to 13).
+        java.nio.file.Files.writeString(progressFile, "{\"query_id\": \"");
+        Future<Integer> restarted = startAlarms();
+        metrics("pressure", 15);
+        await().atMost(Duration.ofSeconds(30)).until(() -> descriptions("pressure").stream().anyMatch(d -> d.contains("15")));
+        List<Double> values = embeds("pressure").stream().map(e -> Double.parseDouble(e.get("fields").get(2).get("value").asText())).toList();
+        assertEquals(List.of(11.0, 12.0, 13.0, 14.0), values.subList(0, 4), values.toString());
+        assertTrue(values.size() <= 6 && values.stream().filter(v -> v < 14).count() == 3, "no alarm before the last batch is sent again: " + values);
+        assertEquals(0, stopAlarms(restarted));
     }
 
     @Test
