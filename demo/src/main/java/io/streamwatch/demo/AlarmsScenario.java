@@ -54,7 +54,7 @@ final class AlarmsScenario {
         ExecutorService background = Executors.newFixedThreadPool(3);
         int port = FreePorts.next();
         String novuKey = UUID.randomUUID().toString();
-        try (WebhookReceiver discord = new WebhookReceiver(); NovuReceiver novu = new NovuReceiver(novuKey);
+        try (WebhookReceiver discord = WebhookReceiver.discord(); NovuReceiver novu = new NovuReceiver(novuKey);
              ChildJvm api = ChildJvm.start(rulesJar(), RulesService.class.getName(), Map.of(ApiToken.ENVIRONMENT_VARIABLE, token),
                      dir.resolve("rules-service.log"), "--port", String.valueOf(port), "--host", "127.0.0.1",
                      "--bootstrap-servers", bootstrapServers, "--allowed-webhook-prefixes", discord.url("/api/webhooks/"))) {

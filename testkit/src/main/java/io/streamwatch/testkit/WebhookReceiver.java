@@ -24,13 +24,18 @@ import java.util.concurrent.Executors;
  * A real HTTP endpoint that records what is posted to it: every POST body with the time it arrived and the
  * status it was answered, for Alertmanager's webhook JSON and Discord's embeds alike. It answers 204 unless
  * told otherwise: scripted replies for the next requests (Discord's 429 with {@code retry_after}, a 500), or a
- * fixed reply for a path (a deleted webhook's 404), so it can stand in for Discord's webhook API.
+ * fixed reply for a path (a deleted webhook's 404).
+ *
+ * <p>{@link #discord()} stands in for Discord's webhook API as its documentation and OpenAPI spec describe it, no
+ * kinder: a request without a {@code User-Agent} or with a body that is not a message within Discord's limits is
+ * answered 400 with {@code errors}; {@code ?wait=true} is answered 200 with the message saved, without it 204 (queued);
+ * every 2xx carries the {@code X-RateLimit-*} headers; and it can answer a global or long 429 and 401 code 50027.
  */
 public final class WebhookReceiver implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One request: the path it was posted to, when it arrived, its body and headers, and the status answered. */
-    public record Delivery(String path, long receivedAtMillis, JsonNode body, Map<String, String> headers, int answered) {
+    public record Delivery(String path, long receivedAtMillis, JsonNode body, Map<String, String> headers, int answered, String query) {
         /** For Alertmanager's webhook payload: firing or resolved, and the alert names in it. */
         public String status() {
             return body.path("status").asText();
@@ -56,6 +61,23 @@ public final class WebhookReceiver implements AutoCloseable {
                     "X-RateLimit-Remaining", "0", "X-RateLimit-Reset-After", String.valueOf(retryAfterSeconds)));
         }
 
+        /** Discord's global rate limit: every webhook of the caller's IP waits. */
+        public static Reply globalRateLimited(double retryAfterSeconds) {
+            return new Reply(429, "{\"message\": \"You are being rate limited.\", \"retry_after\": " + retryAfterSeconds
+                    + ", \"global\": true}", Map.of("Retry-After", String.valueOf((long) Math.ceil(retryAfterSeconds)),
+                    "X-RateLimit-Global", "true", "X-RateLimit-Scope", "global"));
+        }
+
+        /** A 429 that says nothing of how long to wait. */
+        public static Reply rateLimitedWithoutWait() {
+            return new Reply(429, "{\"message\": \"You are being rate limited.\", \"global\": false}", Map.of());
+        }
+
+        /** Discord's answer to a webhook whose token is wrong or was reset: 401, code 50027. */
+        public static Reply invalidWebhookToken() {
+            return new Reply(401, "{\"message\": \"Invalid Webhook Token\", \"code\": 50027}", Map.of());
+        }
+
         public static Reply status(int status) {
             return new Reply(status, "{\"message\": \"status " + status + "\", \"code\": 0}", Map.of());
         }
@@ -65,8 +87,20 @@ public final class WebhookReceiver implements AutoCloseable {
     private final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<Reply> nextReplies = new ConcurrentLinkedQueue<>();
     private final Map<String, Reply> pathReplies = new ConcurrentHashMap<>();
+    private final boolean discord;
+    private final java.util.concurrent.atomic.AtomicLong messageIds = new java.util.concurrent.atomic.AtomicLong(1_000_000_000_000_000_000L);
 
     public WebhookReceiver() {
+        this(false);
+    }
+
+    /** A peer that speaks Discord's webhook contract (see the class comment). */
+    public static WebhookReceiver discord() {
+        return new WebhookReceiver(true);
+    }
+
+    private WebhookReceiver(boolean discord) {
+        this.discord = discord;
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         } catch (IOException e) {
@@ -80,16 +114,30 @@ public final class WebhookReceiver implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (InputStream body = exchange.getRequestBody()) {
             String path = exchange.getRequestURI().getPath();
-            Reply reply = pathReplies.get(path);
+            String query = exchange.getRequestURI().getRawQuery();
+            Map<String, String> headers = new HashMap<>();
+            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));
+            byte[] raw = body.readAllBytes();
+            JsonNode parsed;
+            try {
+                parsed = JSON.readTree(raw);
+            } catch (IOException e) {
+                parsed = null;
+            }
+            Reply reply = discord ? DiscordContract.refusal(headers, parsed) : null;
+            if (reply == null) {
+                reply = pathReplies.get(path);
+            }
             if (reply == null) {
                 reply = nextReplies.poll();
             }
             if (reply == null) {
-                reply = Reply.NO_CONTENT;
+                reply = discord ? DiscordContract.saved(query, parsed, path, messageIds.incrementAndGet()) : Reply.NO_CONTENT;
             }
-            Map<String, String> headers = new HashMap<>();
-            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), values.get(0)));
-            deliveries.add(new Delivery(path, System.currentTimeMillis(), JSON.readTree(body), Map.copyOf(headers), reply.status()));
+            if (discord && reply.status() / 100 == 2) {
+                DiscordContract.RATE_LIMIT_HEADERS.forEach(exchange.getResponseHeaders()::add);
+            }
+            deliveries.add(new Delivery(path, System.currentTimeMillis(), parsed, Map.copyOf(headers), reply.status(), query));
             reply.headers().forEach(exchange.getResponseHeaders()::add);
             if (reply.body() == null) {
                 exchange.sendResponseHeaders(reply.status(), -1);

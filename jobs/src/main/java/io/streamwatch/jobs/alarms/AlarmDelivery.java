@@ -243,8 +243,8 @@ final class AlarmDelivery implements AutoCloseable {
                 return "delivered";
             case GONE:
                 goneWebhooks.add(url);
-                LOG.warn("rule {}: webhook {} answered 404 (deleted); its alarms are no longer sent until the rule gets another webhook",
-                        alarm.ruleId(), WebhookPrefixes.mask(url));
+                LOG.warn("rule {}: webhook {} is gone ({}); its alarms are no longer sent until the rule gets another webhook",
+                        alarm.ruleId(), WebhookPrefixes.mask(url), result.reason());
                 return "webhook_gone";
             default:
                 if (warnedRules.add(alarm.ruleId() + " " + result.reason())) {

@@ -22,14 +22,20 @@ public final class Backoff {
 
     /** Waits the current backoff, then doubles it (up to {@link #MAX}). */
     public void pause() throws InterruptedException, DeliveryStopped {
-        waitFor(next);
-        Duration doubled = next.multipliedBy(2);
-        next = doubled.compareTo(MAX) > 0 ? MAX : doubled;
+        waitFor(grow());
     }
 
-    /** The wait {@link #pause()} would take now: for a 429 that says nothing of how long. */
+    /** The wait {@link #pause()} would take now. */
     public Duration current() {
         return next;
+    }
+
+    /** The current backoff, doubling it for the next time: for a 429 that says nothing of how long to wait. */
+    public Duration grow() {
+        Duration now = next;
+        Duration doubled = next.multipliedBy(2);
+        next = doubled.compareTo(MAX) > 0 ? MAX : doubled;
+        return now;
     }
 
     public void waitFor(Duration duration) throws InterruptedException, DeliveryStopped {
@@ -52,11 +58,14 @@ public final class Backoff {
         }
     }
 
-    /** A header's (or body's) seconds, fractional allowed, below an hour; empty when absent or not a number. */
+    /**
+     * A header's (or body's) seconds, fractional allowed, however long (a day at most: what a service asks beyond is
+     * taken as a day); empty when absent, negative or not a number.
+     */
     public static Optional<Duration> seconds(String text) {
         try {
-            double seconds = Double.parseDouble(text.trim());
-            return seconds >= 0 && seconds < 3600 ? Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000))) : Optional.empty();
+            double seconds = Math.min(Double.parseDouble(text.trim()), 86_400);
+            return seconds >= 0 ? Optional.of(Duration.ofMillis((long) Math.ceil(seconds * 1000))) : Optional.empty();
         } catch (NumberFormatException | NullPointerException e) {
             return Optional.empty();
         }

@@ -122,7 +122,7 @@ class AlarmsBenchmark {
         ExecutorService background = Executors.newSingleThreadExecutor();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
              LocalPushgateway pushgateway = LocalPushgateway.start(dir.resolve("pushgateway"));
-             WebhookReceiver discord = new WebhookReceiver()) {
+             WebhookReceiver discord = WebhookReceiver.discord()) {
             KafkaTopics.ensureRules(kafka.bootstrapServers(), "rules");
             KafkaTopics.ensureMetrics(kafka.bootstrapServers(), "metrics");
             List<Map.Entry<String, String>> ruleRecords = new ArrayList<>();

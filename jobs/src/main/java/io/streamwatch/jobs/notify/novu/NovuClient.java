@@ -196,7 +196,7 @@ public final class NovuClient {
             } else if (status == 429) {
                 rateLimited.incrementAndGet();
                 backoff.waitFor(retryAfter.or(() -> Backoff.seconds(response.headers().firstValue("RateLimit-Reset").orElse(null)))
-                        .orElse(backoff.current()));
+                        .orElseGet(backoff::grow));
             } else if (status == 409 && retryAfter.isPresent()) {
                 backoff.waitFor(retryAfter.get());
             } else if (status / 100 == 5 || status == 401 || status == 403) {
