@@ -257,8 +257,10 @@ class RunningQueriesTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> value(QueryHealthListener.UP, name).isPresent());
             query.stop();
             await().atMost(Duration.ofSeconds(10)).until(() -> value(QueryHealthListener.UP, name).isEmpty());
-            assertTrue(PushgatewayPublisher.shared(pushgateway.address()).flush(Duration.ofSeconds(5)));
-            assertTrue(value(QueryHealthListener.UP, name).isEmpty(), "stays removed after round " + round);
+            // Whatever a heartbeat racing the stop computed is delivered (or dropped: a stopped query's snapshot may fail).
+            PushgatewayPublisher.shared(pushgateway.address()).flush(Duration.ofSeconds(5));
+            await("stays removed after round " + round).during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(3))
+                    .until(() -> value(QueryHealthListener.UP, name).isEmpty());
         }
     }
 

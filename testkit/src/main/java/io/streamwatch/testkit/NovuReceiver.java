@@ -31,8 +31,10 @@ import java.util.function.Consumer;
  * A local HTTP peer speaking Novu's documented event API, for tests and the Quick start: {@code POST
  * /v1/events/trigger}, {@code POST /v1/events/trigger/bulk} (at most 100 events) and {@code DELETE
  * /v1/events/trigger/{transactionId}}, behind {@code Authorization: ApiKey <key>} (401 otherwise). Like Novu it
- * validates the body (400 with a message), ignores a trigger whose {@code transactionId} it already has (409),
- * caches each {@code Idempotency-Key}'s answer (replayed for the same body, 422 for another), and can run a token
+ * validates the body (400 with a message), answers 422 {@code workflow_not_found} for a workflow it does not have
+ * (per event in a bulk), answers 201 to a trigger whose {@code transactionId} it already has and drops it (its worker
+ * does), caches each {@code Idempotency-Key}'s answer, errors included (replayed for the same body, 422 for another;
+ * only a 409 "still running" is not kept), answers a cancel with nothing pending {@code data: false}, and can run a token
  * bucket with {@code RateLimit-*} headers (a bulk costs 100, 429 with {@code Retry-After} when empty). It records every
  * request, and can be scripted to answer the next requests otherwise: 201 with a status other than
  * {@code processed}, 429, 500, or hang.
@@ -83,6 +85,7 @@ public final class NovuReceiver implements AutoCloseable {
     private final List<String> cancels = new CopyOnWriteArrayList<>();
     private final Set<String> transactionIds = ConcurrentHashMap.newKeySet();
     private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+    private volatile Set<String> workflows;
     private final Map<String, Cached> idempotency = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Reply> nextReplies = new ConcurrentLinkedQueue<>();
     private volatile Duration delay = Duration.ZERO;
@@ -192,11 +195,6 @@ public final class NovuReceiver implements AutoCloseable {
         if (!takeTokens(cost, limitHeaders)) {
             return new Answer(429, error(429, "ThrottlerException: Too Many Requests").body(), limitHeaders);
         }
-        if (scripted != null && scripted.triggerStatus() == null) {
-            Map<String, String> all = new LinkedHashMap<>(limitHeaders);
-            all.putAll(scripted.headers());
-            return new Answer(scripted.status(), scripted.body() == null ? "" : scripted.body(), all);
-        }
         String key = headers.get("idempotency-key");
         String digest = Integer.toHexString((method + path + text).hashCode());
         if (key != null) {
@@ -210,11 +208,19 @@ public final class NovuReceiver implements AutoCloseable {
                 return new Answer(cached.answer().status(), cached.answer().body(), replayed);
             }
         }
-        Answer answer = route(method, path, body, scripted == null ? null : scripted.triggerStatus());
-        Map<String, String> all = new LinkedHashMap<>(answer.headers());
-        all.putAll(limitHeaders);
-        answer = new Answer(answer.status(), answer.body(), all);
-        if (key != null && answer.status() / 100 == 2) {
+        Answer answer;
+        if (scripted != null && scripted.triggerStatus() == null) {
+            Map<String, String> all = new LinkedHashMap<>(limitHeaders);
+            all.putAll(scripted.headers());
+            answer = new Answer(scripted.status(), scripted.body() == null ? "" : scripted.body(), all);
+        } else {
+            answer = route(method, path, body, scripted == null ? null : scripted.triggerStatus());
+            Map<String, String> all = new LinkedHashMap<>(answer.headers());
+            all.putAll(limitHeaders);
+            answer = new Answer(answer.status(), answer.body(), all);
+        }
+        // Like Novu, every answer is kept for its key (24 h there), errors too: only "still running" (409) is not.
+        if (key != null && answer.status() != 409) {
             idempotency.put(key, new Cached(digest, answer));
         }
         return answer;
@@ -226,8 +232,13 @@ public final class NovuReceiver implements AutoCloseable {
             if (invalid != null) {
                 return error(400, invalid);
             }
+            if (unknownWorkflow(body)) {
+                return new Answer(422, JSON.createObjectNode().put("statusCode", 422).put("message", "workflow_not_found")
+                        .put("error", "Unprocessable Entity").toString(), Map.of());
+            }
             if (!transactionIds.add(body.path("transactionId").asText())) {
-                return error(409, "transactionId property is not unique, please make sure all triggers have a unique transactionId");
+                return data(201, JSON.createObjectNode().put("acknowledged", true).put("status", "processed")
+                        .put("transactionId", body.path("transactionId").asText()));
             }
             return data(201, result(body, triggerStatus));
         }
@@ -244,10 +255,13 @@ public final class NovuReceiver implements AutoCloseable {
             }
             ArrayNode results = JSON.createArrayNode();
             for (JsonNode event : events) {
-                if (!transactionIds.add(event.path("transactionId").asText())) {
+                if (unknownWorkflow(event)) {
                     results.add(JSON.createObjectNode().put("acknowledged", true).put("status", "error")
                             .put("transactionId", event.path("transactionId").asText())
-                            .set("error", JSON.createArrayNode().add("transactionId property is not unique")));
+                            .set("error", JSON.createArrayNode().add("workflow_not_found")));
+                } else if (!transactionIds.add(event.path("transactionId").asText())) {
+                    results.add(JSON.createObjectNode().put("acknowledged", true).put("status", "processed")
+                            .put("transactionId", event.path("transactionId").asText()));
                 } else {
                     results.add(result(event, triggerStatus));
                 }
@@ -262,6 +276,16 @@ public final class NovuReceiver implements AutoCloseable {
             return data(200, JSON.getNodeFactory().booleanNode(pending));
         }
         return error(404, "Cannot " + method + " " + path);
+    }
+
+    private boolean unknownWorkflow(JsonNode event) {
+        Set<String> known = workflows;
+        return known != null && !known.contains(event.path("name").asText());
+    }
+
+    /** The workflows this Novu has: a trigger of another is answered 422 workflow_not_found (any name when never set). */
+    public void workflows(String... names) {
+        workflows = Set.of(names);
     }
 
     private ObjectNode result(JsonNode event, String triggerStatus) {

@@ -28,7 +28,7 @@ public enum JobMetric {
     ORGANIZATION_ALERT("organization_alert", "1 while the organization's deployments in the window are above the threshold.",
             "organization", "alert_name"),
     NOTIFICATIONS("streamwatch_notifications_total",
-            "Changes handled by outcome (processed, already_triggered, failed, cancelled, nothing_pending, test_mode).", "outcome"),
+            "Changes handled by outcome (accepted, already_triggered, failed, cancelled, nothing_pending, test_mode).", "outcome"),
     NOTIFY_RATE_LIMITED("streamwatch_notify_rate_limited_total", "429 answers from Novu waited out."),
     NOTIFY_RETRIES("streamwatch_notify_retries_total", "Requests to Novu retried (5xx, timeout, unreachable, key refused)."),
     NOTIFY_STALLED("streamwatch_notify_stalled", "1 while the query has made no progress for PROGRESS_TIMEOUT_MINUTES.");

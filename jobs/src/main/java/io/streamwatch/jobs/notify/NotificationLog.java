@@ -98,7 +98,7 @@ final class NotificationLog {
      */
     OpenTriggers openTriggers(SparkSession spark) {
         List<Row> rows = spark.read().format("delta").load(deliveriesPath)
-                .where(functions.col("outcome").isin(NovuClient.PROCESSED, NovuClient.ALREADY_TRIGGERED, TEST_MODE))
+                .where(functions.col("outcome").isin(NovuClient.ACCEPTED, NovuClient.ACCEPTED_BEFORE_0_3, NovuClient.ALREADY_TRIGGERED, TEST_MODE))
                 .select("action", "transaction_id", "row_hash", "commit_version").orderBy("commit_version", "transaction_id").collectAsList();
         Set<String> cancelled = new HashSet<>();
         rows.stream().filter(row -> row.getString(0).equals(CANCEL)).forEach(row -> cancelled.add(row.getString(1)));

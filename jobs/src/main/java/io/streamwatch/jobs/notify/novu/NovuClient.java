@@ -30,16 +30,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Novu's event API as documented: triggers ({@code POST /v1/events/trigger}, and {@code /bulk} for up to
- * {@link #MAX_BULK} events), cancels ({@code DELETE /v1/events/trigger/{transactionId}}), {@code Authorization:
- * ApiKey}, an {@code Idempotency-Key} per request (the same on every retry of it).
+ * Novu's event API as its source and docs describe it: triggers ({@code POST /v1/events/trigger}, and {@code /bulk}
+ * for up to {@link #MAX_BULK} events), cancels ({@code DELETE /v1/events/trigger/{transactionId}}), {@code
+ * Authorization: ApiKey}, an {@code Idempotency-Key} per request.
  *
- * <p>Novu answers 201 even when it did not deliver: a {@code data.status} other than {@code processed} is a
- * failure with its reason. 429 waits {@code Retry-After} (else {@code RateLimit-Reset}), and a bucket without the
- * tokens for the next request ({@code RateLimit-Remaining}; a bulk costs 100) waits for its reset; 409 with
- * {@code Retry-After} (the same key still running) waits; 5xx, timeouts, an unreachable Novu and a refused key
- * (401/403: nothing could be delivered) retry with backoff until the caller stops: a delay, never a loss. Other
- * 4xx are failures with Novu's message. The key never appears in a log line or an error.
+ * <p>Novu keeps each key's answer for 24 hours, errors included, so a request retried after a 5xx, a timeout, no
+ * answer or a refused key goes with a new key ({@code <key>-r<attempt>}); the deterministic {@code transactionId} is
+ * what keeps Novu from notifying twice (a duplicate is answered 201 and dropped by its worker). The same key is kept
+ * only where Novu did not take the request (429) or is still running it (409 with {@code Retry-After}, waited).
+ * Novu answers 201 when it accepted a trigger, not when it delivered: {@code data.status} {@code processed} is
+ * {@link #ACCEPTED}, another status a failure with its reason; an unknown workflow is 422
+ * {@code workflow_not_found} (said once, a failure per change). 429 waits {@code Retry-After} (else
+ * {@code RateLimit-Reset}, else a growing backoff), and a bucket without the tokens for the next request
+ * ({@code RateLimit-Remaining}; a bulk costs 100) waits for its reset. A 404 or 405 to a trigger is a fault of the
+ * endpoint (a wrong {@code NOVU_URL} path, a proxy), never of a change: an outage, like 5xx, timeouts, an unreachable
+ * Novu and a refused key (401/403), retried with backoff until the caller stops: a delay, never a loss. Other 4xx
+ * are failures with Novu's message. The key never appears in a log line or an error.
  */
 public final class NovuClient {
     public static final String CLOUD = "https://api.novu.co";
@@ -69,7 +75,11 @@ public final class NovuClient {
         }
     }
 
-    public static final String PROCESSED = "processed";
+    /** Novu took the trigger (its {@code data.status} {@code processed}): accepted for its workflow, not yet delivered. */
+    public static final String ACCEPTED = "accepted";
+    /** What earlier versions recorded for {@link #ACCEPTED}. */
+    public static final String ACCEPTED_BEFORE_0_3 = "processed";
+    static final String WORKFLOW_NOT_FOUND = "workflow_not_found";
     public static final String ALREADY_TRIGGERED = "already_triggered";
     public static final String FAILED = "failed";
     public static final String CANCELLED = "cancelled";
@@ -111,7 +121,7 @@ public final class NovuClient {
         if (response.statusCode() == 409) {
             return new Outcome(event.transactionId(), ALREADY_TRIGGERED, reason(response), 409);
         }
-        return new Outcome(event.transactionId(), FAILED, reason(response), response.statusCode());
+        return failure(event.transactionId(), response);
     }
 
     /** Up to {@link #MAX_BULK} triggers in one request; one outcome per event, in order. */
@@ -166,6 +176,7 @@ public final class NovuClient {
     private HttpResponse<String> exchange(String method, String path, String body, String idempotencyKey, int cost)
             throws DeliveryStopped, InterruptedException {
         Backoff backoff = new Backoff(stopping);
+        int attempt = 0;
         while (true) {
             if (remaining < cost) {
                 backoff.waitUntil(resetAtNanos);
@@ -173,7 +184,8 @@ public final class NovuClient {
             }
             backoff.checkStop();
             HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(requestTimeout)
-                    .header("Authorization", authorization).header("Idempotency-Key", idempotencyKey).header("Accept", "application/json");
+                    .header("Authorization", authorization).header("Idempotency-Key", attempt == 0 ? idempotencyKey : idempotencyKey + "-r" + attempt)
+                    .header("Accept", "application/json");
             if (body == null) {
                 request.method(method, HttpRequest.BodyPublishers.noBody());
             } else {
@@ -184,6 +196,7 @@ public final class NovuClient {
                 response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {
                 retried.incrementAndGet();
+                attempt++;
                 warnOnce("unreachable", "Novu at " + baseUrl + " did not answer (" + e.getClass().getSimpleName() + "); retrying with backoff");
                 backoff.pause();
                 continue;
@@ -201,8 +214,15 @@ public final class NovuClient {
                 backoff.waitFor(retryAfter.get());
             } else if (status / 100 == 5 || status == 401 || status == 403) {
                 retried.incrementAndGet();
+                attempt++;
                 warnOnce(status / 100 == 5 ? "5xx" : "key", status / 100 == 5 ? "Novu answered HTTP " + status + "; retrying with backoff"
                         : "Novu refuses the API key (HTTP " + status + "): nothing is delivered until it accepts it; retrying with backoff");
+                backoff.pause();
+            } else if ((status == 404 || status == 405) && method.equals("POST")) {
+                retried.incrementAndGet();
+                attempt++;
+                warnOnce("endpoint", "Novu at " + baseUrl + " answers HTTP " + status + " to " + method + " " + path
+                        + ": not Novu's API root (check NOVU_URL, a proxy); nothing is delivered until it answers, retrying with backoff");
                 backoff.pause();
             } else {
                 return response;
@@ -225,13 +245,29 @@ public final class NovuClient {
         }
     }
 
-    private static Outcome outcomeOf(String transactionId, JsonNode result, int httpStatus) {
+    private Outcome failure(String transactionId, HttpResponse<String> response) {
+        String reason = reason(response);
+        if (response.statusCode() == 422 && reason.contains(WORKFLOW_NOT_FOUND)) {
+            warnWorkflowNotFound();
+        }
+        return new Outcome(transactionId, FAILED, reason, response.statusCode());
+    }
+
+    private void warnWorkflowNotFound() {
+        warnOnce(WORKFLOW_NOT_FOUND, "Novu has no such workflow (422 " + WORKFLOW_NOT_FOUND + "): every change fails until it exists; "
+                + "check NOVU_WORKFLOW_NAME (--workflow)");
+    }
+
+    private Outcome outcomeOf(String transactionId, JsonNode result, int httpStatus) {
         String status = result.path("status").asText("");
-        if (PROCESSED.equals(status) && result.path("acknowledged").asBoolean(true)) {
-            return new Outcome(transactionId, PROCESSED, "", httpStatus);
+        if ("processed".equals(status) && result.path("acknowledged").asBoolean(true)) {
+            return new Outcome(transactionId, ACCEPTED, "", httpStatus);
         }
         List<String> errors = new ArrayList<>();
         result.path("error").forEach(error -> errors.add(error.asText()));
+        if (errors.contains(WORKFLOW_NOT_FOUND)) {
+            warnWorkflowNotFound();
+        }
         String reason = "status " + (status.isEmpty() ? "missing" : status) + (errors.isEmpty() ? "" : ": " + String.join("; ", errors));
         return new Outcome(transactionId, FAILED, ShortText.cut(reason, 300), httpStatus);
     }

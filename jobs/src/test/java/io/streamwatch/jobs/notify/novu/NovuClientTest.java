@@ -37,7 +37,7 @@ class NovuClientTest {
         novu.rateLimit(5, Duration.ofSeconds(1));
         long started = System.nanoTime();
         for (int n = 0; n < 12; n++) {
-            assertEquals(NovuClient.PROCESSED, client.trigger(event(n)).outcome());
+            assertEquals(NovuClient.ACCEPTED, client.trigger(event(n)).outcome());
         }
         assertTrue(novu.requests().stream().noneMatch(r -> r.answered() == 429), "waited for RateLimit-Reset instead of hitting 429");
         assertTrue(System.nanoTime() - started >= Duration.ofMillis(1900).toNanos(), "12 requests at 5 per second take two resets");
@@ -47,9 +47,9 @@ class NovuClientTest {
     @Test
     void aBulkCostsAHundredTokens_andIsAnsweredPerEvent() throws Exception {
         novu.rateLimit(100, Duration.ofSeconds(1));
-        assertEquals(NovuClient.PROCESSED, client.trigger(event(0)).outcome());
+        assertEquals(NovuClient.ACCEPTED, client.trigger(event(0)).outcome());
         List<NovuClient.Outcome> outcomes = client.triggerBulk(IntStream.range(1, 101).mapToObj(NovuClientTest::event).toList());
-        assertEquals(100, outcomes.stream().filter(o -> o.outcome().equals(NovuClient.PROCESSED)).count());
+        assertEquals(100, outcomes.stream().filter(o -> o.outcome().equals(NovuClient.ACCEPTED)).count());
         assertEquals(101, novu.triggers().size());
         assertThrows(IllegalArgumentException.class, () -> client.triggerBulk(IntStream.range(0, 101).mapToObj(NovuClientTest::event).toList()));
     }
@@ -59,9 +59,9 @@ class NovuClientTest {
         novu.replyNext(new NovuReceiver.Reply(409, "{\"statusCode\":409,\"message\":\"Request with key is being processed\"}",
                 Map.of("Retry-After", "1"), null, Duration.ZERO));
         long started = System.nanoTime();
-        assertEquals(NovuClient.PROCESSED, client.trigger(event(1)).outcome());
+        assertEquals(NovuClient.ACCEPTED, client.trigger(event(1)).outcome());
         assertTrue(System.nanoTime() - started >= Duration.ofMillis(950).toNanos(), "409 with Retry-After waited");
-        assertEquals(NovuClient.PROCESSED, client.trigger(event(1)).outcome(), "the same key and body: Novu's cached answer");
+        assertEquals(NovuClient.ACCEPTED, client.trigger(event(1)).outcome(), "the same key and body: Novu's cached answer");
         NovuClient.Outcome changed = client.trigger(new NovuClient.Event("wf", List.of("bob"), "{\"n\":1}", "tx-1"));
         assertEquals(NovuClient.FAILED, changed.outcome());
         assertEquals(422, changed.httpStatus());
@@ -85,5 +85,48 @@ class NovuClientTest {
         assertTrue(novu.requests().stream().allMatch(r -> r.answered() == 401));
         assertFalse(novu.requests().isEmpty());
         assertTrue(novu.triggers().isEmpty());
+    }
+
+    @Test
+    void aRetryAfterA5xxGoesWithANewKeyBecauseNovuReplaysTheCachedError() throws Exception {
+        novu.replyNext(NovuReceiver.Reply.status(500));
+        assertEquals(NovuClient.ACCEPTED, client.trigger(event(3)).outcome(), "delivered on the retry, not stalled by the cached 500");
+        List<String> keys = novu.requests().stream().map(r -> r.headers().get("idempotency-key")).toList();
+        assertEquals(2, keys.size());
+        assertEquals(List.of("tx-3", "tx-3-r1"), keys);
+        assertEquals(1, novu.triggers().size());
+    }
+
+    @Test
+    void aRepeatedTransactionIdIsAcceptedOnceAndNotifiedOnce() throws Exception {
+        assertEquals(NovuClient.ACCEPTED, client.trigger(event(4)).outcome());
+        NovuClient.Event again = new NovuClient.Event("wf", List.of("alice"), "{\"n\":4}", "tx-4");
+        NovuClient.Outcome repeated = new NovuClient(novu.url(), KEY, stopping::get, Duration.ofSeconds(2)).trigger(again);
+        assertEquals(NovuClient.ACCEPTED, repeated.outcome());
+        assertEquals(201, repeated.httpStatus(), "Novu answers 201 and its worker drops the repeat");
+        assertEquals(1, novu.triggers().size());
+    }
+
+    @Test
+    void anUnknownWorkflowIsAFailurePerChangeWithItsReason() throws Exception {
+        novu.workflows("alerts");
+        NovuClient.Outcome single = client.trigger(event(5));
+        assertEquals(NovuClient.FAILED, single.outcome());
+        assertEquals(422, single.httpStatus());
+        assertTrue(single.reason().contains("workflow_not_found"), single.reason());
+        List<NovuClient.Outcome> bulk = client.triggerBulk(List.of(event(6), new NovuClient.Event("alerts", List.of("alice"), "{}", "tx-7")));
+        assertEquals(List.of(NovuClient.FAILED, NovuClient.ACCEPTED), bulk.stream().map(NovuClient.Outcome::outcome).toList());
+        assertTrue(bulk.get(0).reason().contains("workflow_not_found"), bulk.get(0).reason());
+    }
+
+    @Test
+    void aWrongEndpointIsAnOutageNeverADeadLetter() {
+        NovuClient wrongPath = new NovuClient(novu.url() + "/api/novu", KEY, stopping::get, Duration.ofSeconds(2));
+        java.util.concurrent.ScheduledExecutorService stopper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        stopper.schedule(() -> stopping.set(true), 1500, java.util.concurrent.TimeUnit.MILLISECONDS);
+        assertThrows(DeliveryStopped.class, () -> wrongPath.trigger(event(8)), "retried until stopped, no failed outcome");
+        assertThrows(DeliveryStopped.class, () -> wrongPath.triggerBulk(List.of(event(9))));
+        stopper.shutdown();
+        assertTrue(novu.requests().size() >= 2 && novu.requests().stream().allMatch(r -> r.answered() == 404), "every request met the 404");
     }
 }
