@@ -34,7 +34,7 @@ import java.util.function.Consumer;
  * validates the body (400 with a message), answers 422 {@code workflow_not_found} for a workflow it does not have
  * (per event in a bulk), answers 201 to a trigger whose {@code transactionId} it already has and drops it (its worker
  * does), caches each {@code Idempotency-Key}'s answer, errors included (replayed for the same body, 422 for another;
- * only a 409 "still running" is not kept), answers a cancel with nothing pending {@code data: false}, and can run a token
+ * only a 409 "still running", a 401 and a 429 are not kept), answers a cancel with nothing pending {@code data: false}, and can run a token
  * bucket with {@code RateLimit-*} headers (a bulk costs 100, 429 with {@code Retry-After} when empty). It records every
  * request, and can be scripted to answer the next requests otherwise: 201 with a status other than
  * {@code processed}, 429, 500, or hang.
@@ -219,8 +219,9 @@ public final class NovuReceiver implements AutoCloseable {
             all.putAll(limitHeaders);
             answer = new Answer(answer.status(), answer.body(), all);
         }
-        // Like Novu, every answer is kept for its key (24 h there), errors too: only "still running" (409) is not.
-        if (key != null && answer.status() != 409) {
+        // Like Novu, every answer is kept for its key (24 h there), errors too; not "still running" (409), nor what its
+        // guards answer before the request is taken (401, 429).
+        if (key != null && answer.status() != 409 && answer.status() != 429 && answer.status() != 401) {
             idempotency.put(key, new Cached(digest, answer));
         }
         return answer;
