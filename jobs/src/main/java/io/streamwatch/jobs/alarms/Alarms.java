@@ -5,6 +5,7 @@ import io.streamwatch.cli.DurationConverter;
 import io.streamwatch.jobs.common.ExactlyOnceAppend;
 import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.JobMetric;
+import io.streamwatch.jobs.common.GracefulStop;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.cli.KafkaBrokers;
 import io.streamwatch.cli.OptionDefaults;
@@ -59,6 +60,8 @@ import picocli.CommandLine.Option;
         description = "Matches the metrics topic against the rules topic; appends alarms to Delta and delivers them to Discord.")
 public final class Alarms implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "alarms";
+    /** What a SIGTERM's stop takes besides the delivery grace: the query's stop, a request in flight, the last push. */
+    static final Duration STOP_AFTER_DELIVERY = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(Alarms.class);
 
     @Mixin
@@ -109,6 +112,7 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
     @Override
     public Integer call() throws Exception {
         WebhookPrefixes allowed = checkFlags();
+        GracefulStop.allowAtLeast(deliveryGrace.plus(STOP_AFTER_DELIVERY));
         try {
             KafkaTopics.ensureRules(brokers.bootstrapServers(), rulesTopic);
             KafkaTopics.ensureMetrics(brokers.bootstrapServers(), metricsTopic);

@@ -25,6 +25,7 @@ public final class GracefulStop {
     private static final Logger LOG = LoggerFactory.getLogger(GracefulStop.class);
     private static final List<Runnable> ACTIONS = new CopyOnWriteArrayList<>();
     private static final AtomicBoolean REQUESTED = new AtomicBoolean();
+    private static volatile Duration deadline = GRACE;
 
     private GracefulStop() {
     }
@@ -49,6 +50,16 @@ public final class GracefulStop {
         return () -> ACTIONS.remove(stop);
     }
 
+    /**
+     * For a job whose own stop can take longer than {@link #GRACE} (the alarms job delivers for its grace first): the
+     * deadline after a SIGTERM becomes the longer of the two, so the job's stop and the deadline agree.
+     */
+    public static void allowAtLeast(Duration stop) {
+        if (stop.compareTo(deadline) > 0) {
+            deadline = stop;
+        }
+    }
+
     /** Whether a stop was requested, for loops that check it between steps. */
     public static boolean requested() {
         return REQUESTED.get();
@@ -59,18 +70,19 @@ public final class GracefulStop {
             exitAsDefault(signal, previous);
             return;
         }
-        LOG.info("SIG{} received: stopping gracefully (again, or {} s, to stop at once)", signal.getName(), GRACE.toSeconds());
-        Thread deadline = new Thread(() -> {
+        Duration grace = deadline;
+        LOG.info("SIG{} received: stopping gracefully (again, or {} s, to stop at once)", signal.getName(), grace.toSeconds());
+        Thread deadlineThread = new Thread(() -> {
             try {
-                Thread.sleep(GRACE.toMillis());
-                LOG.warn("not stopped within {} s; exiting now", GRACE.toSeconds());
+                Thread.sleep(grace.toMillis());
+                LOG.warn("not stopped within {} s; exiting now", grace.toSeconds());
                 exitAsDefault(signal, previous);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "streamwatch-stop-deadline");
-        deadline.setDaemon(true);
-        deadline.start();
+        deadlineThread.setDaemon(true);
+        deadlineThread.start();
         for (Runnable action : ACTIONS) {
             try {
                 action.run();

@@ -329,6 +329,27 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
     }
 
     @Test
+    void aSigtermWaitsForTheDeliveryGraceBeyondTheDefaultDeadline() throws Exception {
+        putRule(new Rule("s1", "voltage", 10, hook("voltage"), Operator.GREATER, 0, false));
+        // The first attempt meets a 429 of 27 s: delivery needs longer than the 25 s a SIGTERM allowed by default.
+        discord.replyNext(WebhookReceiver.Reply.rateLimited(27));
+        String[] args = alarmsArgs();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--delivery-grace")) {
+                args[i + 1] = "35s";
+            }
+        }
+        try (io.streamwatch.testkit.ChildJvm alarms = io.streamwatch.testkit.ChildJvm.start(Alarms.class, Map.of("spark.master", "local[2]"),
+                dir.resolve("alarms.log"), args)) {
+            metrics("voltage", 11);
+            await().atMost(Duration.ofSeconds(90)).until(() -> discord.deliveries().size() == 1);
+            alarms.terminate();
+            assertEquals(0, alarms.awaitExit(Duration.ofSeconds(90)), () -> alarms.logTail(30));
+        }
+        assertEquals(1, discord.accepted("/api/webhooks/voltage/t0ken").size(), "delivered within the grace, not cut at 25 s");
+    }
+
+    @Test
     void badFlagsExit2BeforeAnythingStarts() {
         assertEquals(2, Jobs.execute(new Alarms(), "--starting-offsets", "middle"));
         assertEquals(2, Jobs.execute(new Alarms(), "--allowed-webhook-prefixes", "discord.com"));
