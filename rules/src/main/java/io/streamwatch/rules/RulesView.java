@@ -24,11 +24,13 @@ import org.slf4j.LoggerFactory;
  * The materialized view of the compacted {@code rules} topic: every rule, by id and by metric name, kept current by
  * a background thread. Each view reads every partition from the beginning on its own, with no consumer group
  * (through a shared group each replica would see only some rules). A null or empty value deletes the rule; a
- * record that is not a rule is skipped with a warning (its key, never its webhook).
+ * record that is not a rule is skipped with a warning (its key, never its webhook). A view that stops following its
+ * topic (deleted, access revoked) says so once and fails every later {@link #requireRunning()}.
  */
 public final class RulesView implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RulesView.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    private static final long TOPIC_CHECK_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final String topic;
     private final KafkaConsumer<String, String> consumer;
@@ -76,6 +78,17 @@ public final class RulesView implements AutoCloseable {
     /** Loaded and still reading (for a health check). */
     public boolean isHealthy() {
         return loaded.getCount() == 0 && failure == null && !closed;
+    }
+
+    /**
+     * Throws when the view no longer follows its topic (the topic was deleted, access to it was revoked, the view
+     * was closed): a user of the rules must fail rather than go on with a frozen rule set.
+     */
+    public void requireRunning() {
+        throwIfFailed();
+        if (closed) {
+            throw new IllegalStateException("rules view of topic " + topic + " is closed");
+        }
     }
 
     /** Waits until the view has applied the record at this offset (read-your-writes); false on timeout. */
@@ -128,9 +141,16 @@ public final class RulesView implements AutoCloseable {
             Map<Integer, Long> ends = new HashMap<>();
             consumer.endOffsets(partitions).forEach((partition, end) -> ends.put(partition.partition(), end));
             endOffsetsAtStart = ends;
+            long topicCheckedAt = System.nanoTime();
             while (!closed) {
                 for (ConsumerRecord<String, String> record : consumer.poll(POLL)) {
                     apply(record);
+                }
+                if (System.nanoTime() - topicCheckedAt > TOPIC_CHECK_NANOS) {
+                    topicCheckedAt = System.nanoTime();
+                    if (consumer.partitionsFor(topic, Duration.ofSeconds(10)).isEmpty()) {
+                        throw new IllegalStateException("the topic no longer exists");
+                    }
                 }
                 for (TopicPartition partition : partitions) {
                     positions.put(partition.partition(), consumer.position(partition));
@@ -160,7 +180,14 @@ public final class RulesView implements AutoCloseable {
     }
 
     private void apply(ConsumerRecord<String, String> record) {
-        Optional<RuleJson.Parsed> parsed = RuleJson.fromRecord(record.key(), record.value());
+        Optional<RuleJson.Parsed> parsed;
+        try {
+            parsed = RuleJson.fromRecord(record.key(), record.value());
+        } catch (RuntimeException e) {
+            LOG.warn("skipping record {} of {} at partition {} offset {}: unreadable ({})", record.key(), topic, record.partition(),
+                    record.offset(), e.getClass().getSimpleName());
+            return;
+        }
         if (parsed.isEmpty()) {
             if (record.key() != null && rules.remove(record.key()) != null) {
                 indexStale = true;

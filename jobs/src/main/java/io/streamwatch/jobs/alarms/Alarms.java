@@ -3,6 +3,7 @@ package io.streamwatch.jobs.alarms;
 import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.cli.DurationConverter;
 import io.streamwatch.jobs.common.ExactlyOnceAppend;
+import io.streamwatch.jobs.common.KafkaRecordsOnce;
 import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.JobMetric;
 import io.streamwatch.jobs.common.GracefulStop;
@@ -209,9 +210,10 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
     }
 
     /**
-     * One micro-batch: skipped when the alarms table already holds it (a re-run after a crash); otherwise matched
-     * against the rules as they are now, the quarantine and the alarms appended idempotently (keyed by the
-     * checkpoint's query id and the batch id), the rules' states advanced, and the alarms handed to delivery.
+     * One micro-batch: skipped when the alarms table already holds it (a re-run after a crash); otherwise its
+     * records the alarms table does not hold yet (a reset checkpoint reads some again: {@link KafkaRecordsOnce})
+     * matched against the rules as they are now, the quarantine and the alarms appended once per record, the
+     * rules' states advanced, and the alarms handed to delivery.
      */
     static final class BatchMatcher implements VoidFunction2<Dataset<Row>, Long> {
         private final AlarmsTable table;
@@ -246,19 +248,21 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
                 }
             }
             long started = System.nanoTime();
+            rules.requireRunning(); // a frozen rule set fails the query, never matches on silently
             RuleIndex index = rules.index();
             JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
             Broadcast<RuleIndex> broadcastRules = context.broadcast(index);
             Broadcast<Map<String, AlarmsTable.RuleState>> broadcastStates = context.broadcast(Map.copyOf(states));
-            try (AlarmMatching matching = new AlarmMatching(records, broadcastRules, broadcastStates)) {
+            KafkaRecordsOnce once = KafkaRecordsOnce.of(records, batchId);
+            try (AlarmMatching matching = new AlarmMatching(once.notHeldBy(table.path(), records), broadcastRules, broadcastStates)) {
                 AlarmMatching.Result matched = matching.collect(index.hasStatefulRules());
                 long matchedAt = System.nanoTime();
                 if (matched.quarantined() > 0) {
-                    append.taggedTo(matching.quarantine(), table.quarantinePath());
+                    once.appendTo(table.quarantinePath(), matching.quarantine());
                 }
                 List<Alarm> alarms = matched.alarms();
                 if (!alarms.isEmpty()) {
-                    append.taggedTo(spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA), table.path());
+                    once.appendTo(table.path(), spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA));
                 }
                 for (Alarm alarm : alarms) {
                     states.put(alarm.ruleId(), states.getOrDefault(alarm.ruleId(), AlarmsTable.RuleState.NONE).after(alarm));

@@ -8,7 +8,8 @@
  * ({@link io.streamwatch.jobs.common.DeltaTables}), the quarantine of malformed Kafka records
  * ({@link io.streamwatch.jobs.common.KafkaQuarantine}), a job's own durable progress next to its checkpoint
  * ({@link io.streamwatch.jobs.common.CheckpointFile}), the idempotent per-batch Delta append
- * ({@link io.streamwatch.jobs.common.ExactlyOnceAppend}) and the jobs' metric names
+ * ({@link io.streamwatch.jobs.common.ExactlyOnceAppend}), the once-per-Kafka-record append
+ * ({@link io.streamwatch.jobs.common.KafkaRecordsOnce}) and the jobs' metric names
  * ({@link io.streamwatch.jobs.common.JobMetric}). It imports no system.
  */
 package io.streamwatch.jobs.common;

@@ -2,7 +2,7 @@ package io.streamwatch.jobs.sla;
 
 import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.cli.DurationConverter;
-import io.streamwatch.jobs.common.ExactlyOnceAppend;
+import io.streamwatch.jobs.common.KafkaRecordsOnce;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.cli.OptionDefaults;
 import io.streamwatch.jobs.common.QueryOptions;
@@ -38,9 +38,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The visits synchronizer: Kafka into the nested Delta visits table, exactly once across restarts, kills,
- * checkpoint resets and concurrent synchronizers (the checkpoint plus Delta's idempotent writes keyed by the
- * checkpoint's query id and the micro-batch id), malformed records into a quarantine
+ * The visits synchronizer: Kafka into the nested Delta visits table, exactly once per Kafka record across restarts,
+ * kills, checkpoint resets and concurrent synchronizers (each table records the Kafka offsets it holds:
+ * {@link KafkaRecordsOnce}), malformed records into a quarantine
  * table with the reason. Its listeners push each batch's duration (the SLA), the Kafka backlog per partition,
  * and a heartbeat that sees hanging batches and failed queries.
  */
@@ -136,7 +136,7 @@ public final class SyncVisitsToDelta implements Callable<Integer>, OptionDefault
                 .option("maxOffsetsPerTrigger", maxOffsetsPerTrigger)
                 .option("failOnDataLoss", "true")
                 .load();
-        BatchWriter writer = new BatchWriter(table.target(), quarantine.target(), batchDelay.toMillis(), delayFromBatch, failInBatch);
+        BatchWriter writer = new BatchWriter(table.location(spark), quarantine.location(spark), batchDelay.toMillis(), delayFromBatch, failInBatch);
         return records.writeStream()
                 .queryName(query.queryName())
                 .option("checkpointLocation", query.checkpoint())
@@ -146,32 +146,27 @@ public final class SyncVisitsToDelta implements Callable<Integer>, OptionDefault
     }
 
     /**
-     * Writes one micro-batch: the valid visits, then the quarantined records, both as idempotent Delta
-     * appends by column name, so a batch re-run after a crash writes nothing twice; an empty side is not
-     * written (a Delta commit costs more than the rest of a small batch).
-     * ({@link ExactlyOnceAppend}).
+     * Writes one micro-batch: the valid visits, then the quarantined records, each table taking only the records
+     * it does not hold yet ({@link KafkaRecordsOnce}: a re-run batch, a reset checkpoint or a second synchronizer
+     * writes nothing twice); a side with nothing new is not committed (a Delta commit costs more than the rest of
+     * a small batch).
      */
-    public record BatchWriter(VisitsTable.Target visits, VisitsTable.Target quarantine, long delayMillis, long delayFromBatch, Long failInBatch)
+    public record BatchWriter(String visitsPath, String quarantinePath, long delayMillis, long delayFromBatch, Long failInBatch)
             implements VoidFunction2<Dataset<Row>, Long> {
         @Override
         public void call(Dataset<Row> records, Long batchId) throws Exception {
             if (delayMillis > 0 && batchId >= delayFromBatch) {
                 Thread.sleep(delayMillis);
             }
-            ExactlyOnceAppend append = ExactlyOnceAppend.of(records.sparkSession(), batchId);
             VisitsValidation validation = new VisitsValidation(records);
             validation.checked().persist();
             try {
-                long quarantined = validation.quarantined().count();
-                if (!validation.validVisits().isEmpty()) {
-                    visits.append(validation.validVisits(), append.options());
-                }
+                KafkaRecordsOnce once = KafkaRecordsOnce.of(validation.checked(), batchId);
+                once.appendTo(visitsPath, validation.validVisits());
                 if (failInBatch != null && failInBatch.longValue() == batchId) {
                     throw new IllegalStateException("failure injected in micro-batch " + batchId + " (--fail-in-batch)");
                 }
-                if (quarantined > 0) {
-                    quarantine.append(validation.quarantined(), append.options());
-                }
+                once.appendTo(quarantinePath, validation.quarantined());
             } finally {
                 validation.checked().unpersist();
             }

@@ -192,8 +192,9 @@ final class VisitsValidation {
         return checked;
     }
 
+    /** The valid visits, each with its record's {@code topic}, {@code partition} and {@code offset}. */
     Dataset<Row> validVisits() {
-        return checked.where(col("reason").isNull()).select("visit.*");
+        return checked.where(col("reason").isNull()).select(col("visit.*"), col("topic"), col("partition"), col("offset"));
     }
 
     Dataset<Row> quarantined() {

@@ -3,7 +3,7 @@ package io.streamwatch.jobs.spikes;
 import io.streamwatch.cli.BadFlagValue;
 import io.streamwatch.jobs.common.DeltaTables;
 import io.streamwatch.cli.DurationConverter;
-import io.streamwatch.jobs.common.ExactlyOnceAppend;
+import io.streamwatch.jobs.common.KafkaRecordsOnce;
 import io.streamwatch.cli.CommandFailure;
 import io.streamwatch.jobs.common.Jobs;
 import io.streamwatch.cli.KafkaBrokers;
@@ -154,19 +154,20 @@ public final class DeploymentSpikes implements Callable<Integer>, OptionDefaults
         return new Path(events.getParent(), name).toString();
     }
 
-    /** Appends a micro-batch's events and quarantined records idempotently, then has the window evaluated. */
+    /**
+     * Appends a micro-batch's events and quarantined records, each table taking only the records it does not hold
+     * yet ({@link KafkaRecordsOnce}), then has the window evaluated.
+     */
     record EventWriter(String eventsPath, String quarantinePath, DeploymentWindow deployments) implements VoidFunction2<Dataset<Row>, Long> {
         @Override
         public void call(Dataset<Row> records, Long batchId) {
             long started = System.nanoTime();
-            ExactlyOnceAppend append = ExactlyOnceAppend.of(records.sparkSession(), batchId);
             DeploymentEvents events = new DeploymentEvents(records);
             events.checked().persist(StorageLevel.MEMORY_AND_DISK());
             try {
-                if (!events.quarantined().isEmpty()) {
-                    append.taggedTo(events.quarantined(), quarantinePath);
-                }
-                append.to(events.valid(), eventsPath);
+                KafkaRecordsOnce once = KafkaRecordsOnce.of(events.checked(), batchId);
+                once.appendTo(quarantinePath, events.quarantined());
+                once.appendTo(eventsPath, events.valid());
             } finally {
                 events.checked().unpersist();
             }

@@ -107,10 +107,12 @@ public final class VisitsTable {
 
     /** The table's Delta log (cached per JVM by Delta); its snapshot after a commit is that commit's version. */
     public DeltaLog deltaLog(SparkSession spark) {
-        String location = name != null
-                ? DeltaTable.forName(spark, name).detail().select("location").first().getString(0)
-                : pathOrDefault();
-        return DeltaLog.forTable(spark, location);
+        return DeltaLog.forTable(spark, location(spark));
+    }
+
+    /** Where the table's files are: its path, or a catalog table's location. */
+    public String location(SparkSession spark) {
+        return name != null ? DeltaTable.forName(spark, name).detail().select("location").first().getString(0) : pathOrDefault();
     }
 
     public Dataset<Row> read(SparkSession spark) {

@@ -137,7 +137,7 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
     }
 
     @Test
-    void rulesBeforeAndAfterStartFire_aDeletedRuleStops_malformedRecordsAreQuarantined_andARestartRepeatsNothing() throws Exception {
+    void rulesBeforeAndAfterStartFire_aDeletedRuleStops_malformedRecordsAreQuarantined_andARestartOrACheckpointResetRepeatsNothing() throws Exception {
         Rule packages = new Rule("a1", "packages-received", 500, hook("packages"), Operator.GREATER, 0, false);
         putRule(packages);
         metrics("packages-received", 501, 450, 550);
@@ -196,6 +196,17 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(packagesAlarms + 22, alarms.size(), "packages alarms + 22 cpu alarms, none twice");
         assertEquals(alarms.size(), alarms.stream().map(r -> r.getAs("rule_id") + "@" + r.getAs("partition") + ":" + r.getAs("offset")).distinct().count());
         assertEquals(packagesDelivered + 22, discord.deliveries().size(), "each alarm delivered once (a deleted rule's waiting ones dropped)");
+
+        // A new checkpoint reads the whole topic again (earliest): only the record it has not seen alarms.
+        metrics("cpu", 3);
+        String[] reset = alarmsArgs();
+        reset[java.util.Arrays.asList(reset).indexOf("--checkpoint") + 1] = checkpoint() + "-reset";
+        job = startAlarmsWith(reset);
+        await().atMost(Duration.ofSeconds(60)).until(() -> descriptions("cpu").size() == 23);
+        assertEquals(0, stopAlarms(job));
+        assertEquals(alarms.size() + 1, rows(alarmsPath()), "after a checkpoint reset: one new alarm, none again");
+        assertEquals(4, rows(alarmsPath() + "_quarantine"));
+        assertEquals(packagesDelivered + 23, discord.deliveries().size(), "nothing delivered again");
         assertEquals(20, kafka.admin().describeTopics(List.of(metricsTopic)).allTopicNames().get().get(metricsTopic).partitions().size());
         assertTrue(spark().sql("SELECT * FROM table_changes_by_path('" + alarmsPath() + "', 0)").count() >= 5, "change data feed on");
     }
@@ -347,6 +358,23 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
             assertEquals(0, alarms.awaitExit(Duration.ofSeconds(90)), () -> alarms.logTail(30));
         }
         assertEquals(1, discord.accepted("/api/webhooks/voltage/t0ken").size(), "delivered within the grace, not cut at 25 s");
+    }
+
+    @Test
+    void aRulesViewThatStopsFollowingItsTopicFailsTheJobWithTheReason() throws Exception {
+        putRule(new Rule("d1", "disk", 90, hook("disk"), Operator.GREATER, 0, false));
+        Future<Integer> job = startAlarms();
+        metrics("disk", 95);
+        await().atMost(Duration.ofSeconds(30)).until(() -> embeds("disk").size() == 1);
+
+        kafka.admin().deleteTopics(List.of(rulesTopic)).all().get();
+        long deleted = System.currentTimeMillis();
+        int exit = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            metrics("disk", 96); // metrics keep coming: the next batch after the view stopped fails the query
+            return job.isDone() ? job.get() : null;
+        }, java.util.Objects::nonNull);
+        assertEquals(1, exit, "a frozen rule set stops the job");
+        assertTrue(System.currentTimeMillis() - deleted < 30_000, "within seconds of the delete");
     }
 
     @Test

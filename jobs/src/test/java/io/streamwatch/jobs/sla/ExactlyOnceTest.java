@@ -16,38 +16,39 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /**
- * Exactly once across checkpoint resets, concurrent synchronizers on one table and kills: every valid visit in
- * the table once, every malformed record in the quarantine once. Synchronizers run as real JVMs where the
+ * Exactly once per Kafka record across checkpoint resets on the same topic, concurrent synchronizers on one topic
+ * and table, and kills: every valid visit in the table once, every malformed record in the quarantine once. Synchronizers run as real JVMs where the
  * behaviour is about processes.
  */
 class ExactlyOnceTest extends KafkaPushgatewayAndSparkTest {
 
     @Test
-    void aNewCheckpointWithTheSameQueryNameWritesAllItsVisits() {
-        generate(600, 0);
-        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-a"), "--available-now",
-                "--max-offsets-per-trigger", "300")));
-        assertEquals(600, rows(tablePath()));
+    void aNewCheckpointOnTheSameTopicWritesEveryRecordOnceAndNothingAgain() {
+        generate(300, 0.05);
+        assertEquals(0, syncInto("checkpoint-a", "--available-now", "--starting-offsets", "latest"));
+        assertEquals(0, rowsOrZero(), "started at the end of the topic");
+        generate(300, 0.05);
+        assertEquals(0, syncInto("checkpoint-a", "--available-now", "--max-offsets-per-trigger", "100"));
+        assertEquals(285, rows(tablePath()), "the records after the start");
 
-        topic = null;
-        generate(600, 0);
-        assertEquals(0, Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve("checkpoint-b"), "--available-now",
-                "--max-offsets-per-trigger", "300")));
+        assertEquals(0, syncInto("checkpoint-b", "--available-now", "--max-offsets-per-trigger", "250"));
+        assertEquals(570, rows(tablePath()), "a new checkpoint from earliest adds the records before the first one's start, only those");
+        assertEquals(570, distinctVisits());
+        assertEquals(30, rows(quarantinePath()));
+        assertEquals(30, distinctQuarantined());
 
-        assertEquals(1200, rows(tablePath()), "the second checkpoint's batches 0.. are not the first one's");
-        assertEquals(1200, distinctVisits());
+        long version = tableVersion();
+        assertEquals(0, syncInto("checkpoint-c", "--available-now"));
+        assertEquals(version, tableVersion(), "a third checkpoint on the same topic commits nothing");
+        assertEquals(570, rows(tablePath()));
     }
 
     @Test
-    void twoSynchronizersWithOneQueryNameFillOneTableConcurrently() {
-        generate(800, 0.05);
-        String first = topic;
-        topic = null;
-        generate(800, 0.05);
-        String second = topic;
+    void twoSynchronizersOnOneTopicFillOneTableConcurrentlyEachRecordOnce() {
+        generate(1600, 0.05);
 
-        try (ChildJvm a = synchronizer("a", first, "--available-now", "--max-offsets-per-trigger", "400");
-             ChildJvm b = synchronizer("b", second, "--available-now", "--max-offsets-per-trigger", "400")) {
+        try (ChildJvm a = synchronizer("a", topic, "--available-now", "--max-offsets-per-trigger", "400");
+             ChildJvm b = synchronizer("b", topic, "--available-now", "--max-offsets-per-trigger", "400")) {
             assertEquals(0, a.awaitExit(Duration.ofMinutes(3)), () -> a.logTail(40));
             assertEquals(0, b.awaitExit(Duration.ofMinutes(3)), () -> b.logTail(40));
         }
@@ -55,14 +56,14 @@ class ExactlyOnceTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(1520, rows(tablePath()));
         assertEquals(1520, distinctVisits());
         assertEquals(80, rows(quarantinePath()));
-        assertEquals(80, spark().read().format("delta").load(quarantinePath()).select("topic", "partition", "offset").distinct().count());
+        assertEquals(80, distinctQuarantined());
     }
 
     @Test
     void aSynchronizerKilledMidStreamSeveralTimesWritesEveryVisitOnce() {
         generate(1500, 0.04);
         long written = 0;
-        for (int kill = 1; kill <= 2; kill++) {
+        for (int kill = 1; kill <= 3; kill++) {
             try (ChildJvm sync = synchronizer("kill-" + kill, topic, "--trigger-interval", "200ms",
                     "--max-offsets-per-trigger", "100", "--batch-delay", "300ms")) {
                 long before = written;
@@ -79,7 +80,7 @@ class ExactlyOnceTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(1440, rows(tablePath()));
         assertEquals(1440, distinctVisits());
         assertEquals(60, rows(quarantinePath()));
-        assertEquals(60, spark().read().format("delta").load(quarantinePath()).select("topic", "partition", "offset").distinct().count());
+        assertEquals(60, distinctQuarantined());
     }
 
     private ChildJvm synchronizer(String name, String topicName, String... more) {
@@ -94,6 +95,18 @@ class ExactlyOnceTest extends KafkaPushgatewayAndSparkTest {
             "--push-timeout", "2s"}, more);
     }
 
+
+    private int syncInto(String checkpoint, String... more) {
+        return Jobs.execute(new SyncVisitsToDelta(), argsFor(topic, dir.resolve(checkpoint), more));
+    }
+
+    private long tableVersion() {
+        return io.delta.tables.DeltaTable.forPath(spark(), tablePath()).history(1).first().getLong(0);
+    }
+
+    private long distinctQuarantined() {
+        return spark().read().format("delta").load(quarantinePath()).select("topic", "partition", "offset").distinct().count();
+    }
 
     private long distinctVisits() {
         Dataset<Row> visits = spark().read().format("delta").load(tablePath());

@@ -41,8 +41,12 @@ class DeploymentSpikesTest extends KafkaPushgatewayAndSparkTest {
     }
 
     Future<Integer> start(String window) {
+        return start(window, checkpoint());
+    }
+
+    Future<Integer> start(String window, String checkpoint) {
         Future<Integer> job = background.submit(() -> Jobs.execute(new DeploymentSpikes(), "--bootstrap-servers", kafka.bootstrapServers(),
-                "--topic", eventsTopic, "--checkpoint", checkpoint(), "--events-path", events(), "--window", window,
+                "--topic", eventsTopic, "--checkpoint", checkpoint, "--events-path", events(), "--window", window,
                 "--evaluate-every", "1s", "--trigger-interval", "500ms", "--pushgateway", pushgateway.address(), "--push-timeout", "5s"));
         await().atMost(Duration.ofSeconds(60)).until(() -> SparkSessions.activeQuery(spark(), DeploymentSpikes.QUERY_NAME).isPresent() || job.isDone());
         return job;
@@ -107,7 +111,7 @@ class DeploymentSpikesTest extends KafkaPushgatewayAndSparkTest {
     }
 
     @Test
-    void lateAndOutOfOrderEventsInsideTheWindowCount_olderOnesDoNot_malformedOnesAreQuarantined_andARestartCountsEachOnce() throws Exception {
+    void lateAndOutOfOrderEventsInsideTheWindowCount_olderOnesDoNot_malformedOnesAreQuarantined_andARestartOrACheckpointResetCountsEachOnce() throws Exception {
         kafka.createTopic(eventsTopic, 3);
         send(1, "C", now(), 2);
         send(2, "C", now() - 20, 2);       // late, within the 60 s window, after newer ones
@@ -122,10 +126,19 @@ class DeploymentSpikesTest extends KafkaPushgatewayAndSparkTest {
 
         send(4, "C", now() - 5, 2);
         job = start("60s");
+        await().atMost(Duration.ofSeconds(60)).until(() -> rowsOrZero(events()) == 16);
         await().atMost(Duration.ofSeconds(60)).until(() -> dimCount("C") == 6);
         await().atMost(Duration.ofSeconds(30)).until(() -> firing().equals(List.of("deployment_spike:C")));
         assertEquals(0, stop(job));
         assertEquals(16, rows(events()), "each event once across the restart");
+
+        job = start("60s", checkpoint() + "-reset"); // a new checkpoint reads the topic again from earliest
+        await().atMost(Duration.ofSeconds(60)).until(() -> SparkSessions.activeQuery(spark(), DeploymentSpikes.QUERY_NAME)
+                .map(query -> java.util.Arrays.stream(query.recentProgress()).mapToLong(progress -> progress.numInputRows()).sum() == 19).orElse(false));
+        assertEquals(0, stop(job));
+        assertEquals(16, rows(events()), "each event once across a checkpoint reset");
+        assertEquals(3, rows(events() + "_quarantine"));
+        assertEquals(6, dimCount("C"));
         List<String> reasons = spark().read().format("delta").load(events() + "_quarantine").orderBy("offset").collectAsList().stream()
                 .map(row -> row.<String>getAs("reason")).sorted().toList();
         assertEquals(List.of("field customer_id must be an integer, was a string", "missing required field event_ts", "not JSON"), reasons);
