@@ -36,11 +36,11 @@ import scala.collection.JavaConverters;
  * topic-partition and query, {@code streamwatch-kafka:<topic>:<partition>:<query id>:<first offset>} with the last
  * offset as its version (a query reads a partition's offsets without a gap, so one range per query and partition).
  * An append drops every row whose record lies in a range the table holds, and records the batch's ranges in the
- * same commit. Two writers of one partition both touch its marker {@code streamwatch-kafka-lock:<topic>:<partition>}:
- * Delta refuses the second commit, which filters again against the first and retries. The query's own
+ * same commit. Two writers of one topic both touch its marker {@code streamwatch-kafka-lock:<topic>}: Delta refuses
+ * the second commit, which filters again against the first and retries. The query's own
  * {@code streamwatch:<query id>} / batch id is recorded too ({@link ExactlyOnceAppend}), the cheap answer for a batch
- * re-run after a crash. Costs per commit: one more map lookup per partition in the snapshot Delta loads anyway;
- * ranges grow only with checkpoint resets, not with the table.
+ * re-run after a crash. Costs per commit: a map lookup per partition in the transaction ids Delta loads anyway
+ * (from the checksum file while they are few); ranges grow only with checkpoint resets, not with the table.
  */
 public final class KafkaRecordsOnce {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaRecordsOnce.class);
@@ -143,7 +143,9 @@ public final class KafkaRecordsOnce {
             String prefix = RANGE + range.topic() + ":" + range.partition() + ":" + batch.queryId() + ":";
             String rangeId = held.keySet().stream().filter(id -> id.startsWith(prefix)).findFirst().orElse(prefix + range.first());
             actions.add(new SetTransaction(rangeId, range.last(), now));
-            String lock = LOCK + range.topic() + ":" + range.partition();
+        }
+        for (String topic : ranges.stream().map(Range::topic).distinct().toList()) {
+            String lock = LOCK + topic;
             actions.add(new SetTransaction(lock, txn.txnVersion(lock) + 1, now)); // txnVersion: a concurrent commit of the lock fails ours
         }
         return actions;
