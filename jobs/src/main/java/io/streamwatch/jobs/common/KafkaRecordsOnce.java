@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -203,16 +202,5 @@ public final class KafkaRecordsOnce {
             columns.add(tagged.col("`" + field.name() + "`").cast(field.dataType()).as(field.name()));
         }
         return tagged.select(columns.toArray(Column[]::new));
-    }
-
-    /** The ranges, in order, for messages and tests. */
-    public static Map<String, Long> heldRangesOf(SparkSession spark, String path) {
-        Map<String, Long> found = new TreeMap<>();
-        transactions(spark, path).forEach((id, version) -> {
-                    if (id.startsWith(RANGE)) {
-                        found.put(id, (Long) version);
-                    }
-                });
-        return found;
     }
 }
