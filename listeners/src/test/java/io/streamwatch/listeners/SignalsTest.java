@@ -74,6 +74,8 @@ class SignalsTest {
         pushgateway = LocalPushgateway.start(classDir.resolve("pushgateway"));
         prometheus = LocalPrometheus.scraping(pushgateway.address(), classDir.resolve("prometheus"));
         spark = LocalSparkSessions.withDelta("signals").getOrCreate();
+        // The panels are checked against what Prometheus scraped while the tests ran: scraping must have begun.
+        await().atMost(Duration.ofSeconds(60)).until(prometheus::targetsUp);
     }
 
     @AfterAll
@@ -154,6 +156,9 @@ class SignalsTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> value(ReaderVersionListener.BACKLOG_FILES, labels).orElse(-1) == files);
         assertEquals(bytes, value(ReaderVersionListener.BACKLOG_BYTES, labels).getAsDouble());
         assertEquals(records, value(ReaderVersionListener.BACKLOG_RECORDS, labels).getAsDouble());
+        // Batch 0's duration stays pushed while batch 1 is held: Prometheus scrapes it for the dashboard's panel.
+        await().atMost(Duration.ofSeconds(30)).until(() -> !prometheus.query(MetricNaming.STREAMWATCH.batchDurationSeconds() + "{query=\"held\"}").isEmpty()
+                && !prometheus.query(BatchDurationListener.LAST_BATCH_SECONDS + "{query=\"held\"}").isEmpty());
 
         GATES.get("held").countDown();
         await().atMost(Duration.ofSeconds(30)).until(() -> value(ReaderVersionListener.BACKLOG_FILES, labels).orElse(-1) == 0);
