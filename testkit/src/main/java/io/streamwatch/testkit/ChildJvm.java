@@ -91,6 +91,11 @@ public final class ChildJvm implements AutoCloseable {
         return Arrays.stream(System.getProperty("streamwatch.java.opens", "").split(" ")).filter(s -> !s.isBlank()).toList();
     }
 
+    /** The process id, e.g. to read its CPU time from {@code /proc}. */
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

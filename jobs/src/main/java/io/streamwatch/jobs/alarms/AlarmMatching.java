@@ -44,6 +44,8 @@ final class AlarmMatching implements AutoCloseable {
     static final String ALARM = "alarm";
     static final String EVALUATION = "evaluation";
     static final String QUARANTINE = "quarantine";
+    /** A Kafka partition's offsets the batch read: {@code offset} to {@code last_offset}. */
+    static final String RANGE = "range";
     static final StructType OUTCOME = new StructType()
             .add("kind", DataTypes.StringType)
             .add("rule_id", DataTypes.StringType)
@@ -61,20 +63,26 @@ final class AlarmMatching implements AutoCloseable {
             .add("notify_resolved", DataTypes.BooleanType)
             .add("key", DataTypes.StringType)
             .add("raw_value", DataTypes.StringType)
-            .add("reason", DataTypes.StringType);
+            .add("reason", DataTypes.StringType)
+            .add("last_offset", DataTypes.LongType);
 
     private final Dataset<Row> outcomes;
     private final Broadcast<Map<String, AlarmsTable.RuleState>> states;
+    private boolean cached;
 
-    /** {@code records}: the Kafka source's columns (key, value, topic, partition, offset, timestamp). */
-    AlarmMatching(Dataset<Row> records, Broadcast<RuleIndex> rules, Broadcast<Map<String, AlarmsTable.RuleState>> states) {
-        this.outcomes = records.select("key", "value", "topic", "partition", "offset", "timestamp")
+    /**
+     * {@code records}: the Kafka source's columns (key, value, topic, partition, offset, timestamp), matched in
+     * {@code tasks} tasks (the cores: a task per Kafka partition costs more than it matches); {@code states}: the
+     * stateful rules' states, null when no rule has any.
+     */
+    AlarmMatching(Dataset<Row> records, int tasks, Broadcast<RuleIndex> rules, Broadcast<Map<String, AlarmsTable.RuleState>> states) {
+        this.outcomes = records.select("key", "value", "topic", "partition", "offset", "timestamp").coalesce(tasks)
                 .mapPartitions(new MatchRecords(rules), Encoders.row(OUTCOME));
         this.states = states;
     }
 
-    /** The batch's alarms (in delivery order) and how many of its records are quarantined. */
-    record Result(List<Alarm> alarms, long quarantined) {
+    /** The batch's alarms (in delivery order), how many of its records are quarantined, and the records it read. */
+    record Result(List<Alarm> alarms, long quarantined, List<io.streamwatch.jobs.common.KafkaRecordsOnce.Range> ranges) {
     }
 
     /**
@@ -84,8 +92,11 @@ final class AlarmMatching implements AutoCloseable {
      * there: their raw values stay on the executors, for {@link #quarantine()} to write from the cache.
      */
     Result collect(boolean anyStatefulRule) {
-        outcomes.persist(StorageLevel.MEMORY_AND_DISK());
-        Dataset<Row> found = outcomes.where("kind IN ('" + ALARM + "', '" + QUARANTINE + "')");
+        if (anyStatefulRule) { // read twice: the stateless alarms and the evaluations
+            outcomes.persist(StorageLevel.MEMORY_AND_DISK());
+            cached = true;
+        }
+        Dataset<Row> found = outcomes.where("kind IN ('" + ALARM + "', '" + QUARANTINE + "', '" + RANGE + "')");
         if (anyStatefulRule) {
             Dataset<Row> stateful = outcomes.where("kind = '" + EVALUATION + "'")
                     .groupByKey((MapFunction<Row, String>) row -> row.getAs("rule_id"), Encoders.STRING())
@@ -94,20 +105,24 @@ final class AlarmMatching implements AutoCloseable {
         }
         Column isQuarantined = col("kind").equalTo(QUARANTINE);
         List<Alarm> alarms = new ArrayList<>();
+        List<io.streamwatch.jobs.common.KafkaRecordsOnce.Range> ranges = new ArrayList<>();
         long quarantined = 0;
         for (Row row : found.withColumn("key", when(isQuarantined, lit(null)).otherwise(col("key")))
                 .withColumn("raw_value", when(isQuarantined, lit(null)).otherwise(col("raw_value"))).collectAsList()) {
             if (QUARANTINE.equals(row.getString(0))) {
                 quarantined++;
+            } else if (RANGE.equals(row.getString(0))) {
+                ranges.add(new io.streamwatch.jobs.common.KafkaRecordsOnce.Range(row.getAs("topic"), row.getAs("partition"), row.getAs("offset"),
+                        row.getAs("last_offset")));
             } else {
                 alarms.add(AlarmsTable.alarmOf(row, 1));
             }
         }
         alarms.sort(AlarmsTable.DELIVERY_ORDER);
-        return new Result(List.copyOf(alarms), quarantined);
+        return new Result(List.copyOf(alarms), quarantined, io.streamwatch.jobs.common.KafkaRecordsOnce.merged(ranges));
     }
 
-    /** The quarantined records, in {@link KafkaQuarantine#SCHEMA}; read from the cache {@link #collect} filled. */
+    /** The quarantined records, in {@link KafkaQuarantine#SCHEMA} (read again where they are, never collected). */
     Dataset<Row> quarantine() {
         return outcomes.where("kind = '" + QUARANTINE + "'")
                 .selectExpr("key", "raw_value AS value", "topic", "`partition`", "`offset`", "metric_timestamp AS timestamp", "reason");
@@ -116,7 +131,9 @@ final class AlarmMatching implements AutoCloseable {
     /** Frees the batch's cache. */
     @Override
     public void close() {
-        outcomes.unpersist();
+        if (cached) {
+            outcomes.unpersist();
+        }
     }
 
     /** Parses each record and matches it against its metric's rules. */
@@ -131,15 +148,29 @@ final class AlarmMatching implements AutoCloseable {
         public Iterator<Row> call(Iterator<Row> records) {
             RuleIndex index = rules.value();
             List<Row> out = new ArrayList<>();
+            Map<String, long[]> ranges = new java.util.LinkedHashMap<>();
             return new Iterator<>() {
                 private int next;
+                private boolean rangesOut;
 
                 @Override
                 public boolean hasNext() {
                     while (next >= out.size() && records.hasNext()) {
                         out.clear();
                         next = 0;
-                        match(records.next(), index, out);
+                        Row record = records.next();
+                        read(record, ranges);
+                        match(record, index, out);
+                    }
+                    if (next >= out.size() && !rangesOut) {
+                        rangesOut = true;
+                        out.clear();
+                        next = 0;
+                        ranges.forEach((topicPartition, range) -> {
+                            int colon = topicPartition.lastIndexOf(':');
+                            out.add(RowFactory.create(RANGE, null, null, null, null, null, null, null, topicPartition.substring(0, colon),
+                                    Integer.parseInt(topicPartition.substring(colon + 1)), range[0], null, null, null, null, null, null, range[1]));
+                        });
                     }
                     return next < out.size();
                 }
@@ -152,6 +183,14 @@ final class AlarmMatching implements AutoCloseable {
                     return out.get(next++);
                 }
             };
+        }
+
+        /** Widens the record's partition's range of offsets to the record. */
+        static void read(Row record, Map<String, long[]> ranges) {
+            long offset = record.getAs("offset");
+            long[] range = ranges.computeIfAbsent(record.getAs("topic") + ":" + record.getAs("partition"), k -> new long[] {offset, offset});
+            range[0] = Math.min(range[0], offset);
+            range[1] = Math.max(range[1], offset);
         }
 
         static void match(Row record, RuleIndex index, List<Row> out) {
@@ -189,17 +228,17 @@ final class AlarmMatching implements AutoCloseable {
             }
             if (reason != null) {
                 out.add(RowFactory.create(QUARANTINE, null, null, null, null, null, null, timestamp, topic, partition, offset,
-                        null, null, null, key, raw, reason));
+                        null, null, null, key, raw, reason, null));
                 return;
             }
             for (Rule rule : index.rulesFor(key)) {
                 boolean matched = rule.matches(value);
                 if (rule.isStateful()) {
                     out.add(RowFactory.create(EVALUATION, rule.id(), key, value, rule.threshold(), rule.operator().symbol(), null,
-                            timestamp, topic, partition, offset, matched, rule.cooldownSeconds(), rule.notifyResolved(), null, null, null));
+                            timestamp, topic, partition, offset, matched, rule.cooldownSeconds(), rule.notifyResolved(), null, null, null, null));
                 } else if (matched) {
                     out.add(RowFactory.create(ALARM, rule.id(), key, value, rule.threshold(), rule.operator().symbol(),
-                            Alarm.State.FIRING.label(), timestamp, topic, partition, offset, true, 0L, false, null, null, null));
+                            Alarm.State.FIRING.label(), timestamp, topic, partition, offset, true, 0L, false, null, null, null, null));
                 }
             }
         }
@@ -251,7 +290,7 @@ final class AlarmMatching implements AutoCloseable {
                 if (decided != null) {
                     Row alarm = RowFactory.create(ALARM, ruleId, evaluation.getAs("metric_name"), evaluation.getAs("value"),
                             evaluation.getAs("threshold"), evaluation.getAs("operator"), decided.label(), evaluation.getAs("metric_timestamp"),
-                            evaluation.getAs("topic"), evaluation.getAs("partition"), evaluation.getAs("offset"), true, null, null, null, null, null);
+                            evaluation.getAs("topic"), evaluation.getAs("partition"), evaluation.getAs("offset"), true, null, null, null, null, null, null);
                     state = state.after(AlarmsTable.alarmOf(alarm, 1));
                     alarms.add(alarm);
                 }

@@ -53,8 +53,8 @@ import picocli.CommandLine.Option;
 /**
  * The alarms job: every metric record of the {@code metrics} topic matched against the threshold rules of the
  * compacted {@code rules} topic (loaded whole before the first metric; a change takes effect within a second),
- * each alarm appended exactly once to the Delta {@code alarms} table and delivered to its rule's Discord
- * webhook, malformed records quarantined with the reason. Pushes its batch durations, Kafka lag and health, and
+ * each alarm written to the outbox in its batch, delivered from there to its rule's Discord webhook at once, and
+ * appended exactly once to the Delta {@code alarms} table a commit later; malformed records quarantined with the reason. Pushes its batch durations, Kafka lag and health, and
  * its alarm and delivery counts.
  */
 @Command(name = "Alarms", mixinStandardHelpOptions = true,
@@ -130,22 +130,52 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
         return 0;
     }
 
-    /** Loads the rules, then matches the metrics against them until the query stops, delivering what it raises. */
+    /**
+     * Loads the rules and records what the outbox still holds, then matches the metrics until the query stops,
+     * delivering and recording what it raises.
+     */
     private void match(SparkSession spark, AlarmsTable table, StreamwatchSettings settings, WebhookPrefixes allowed) throws Exception {
         try (RulesView rules = RulesView.start(brokers.bootstrapServers(), rulesTopic)) {
             if (!rules.awaitLoaded(Duration.ofSeconds(60))) {
                 throw new CommandFailure("the rules topic " + rulesTopic + " could not be read to its end within 60 s");
             }
+            AlarmOutbox outbox = new AlarmOutbox(query.checkpoint(), spark.sparkContext().hadoopConfiguration());
+            List<AlarmOutbox.Batch> leftovers = outbox.pending();
             Counts counts = new Counts();
             Runnable report = () -> report(spark, settings, rules, counts);
-            AlarmDelivery delivery = new AlarmDelivery(spark, table, query.checkpoint(), rules, allowed, report);
+            AlarmTrace trace = AlarmTrace.fromSystemProperty();
+            AlarmRecorder recorder = new AlarmRecorder(spark, table, outbox, trace);
+            recorder.recordLeftovers(leftovers);
+            AlarmDelivery delivery = new AlarmDelivery(outbox, query.checkpoint(), spark.sparkContext().hadoopConfiguration(), rules, allowed, report,
+                    trace);
+            counts.delivery = delivery;
+            counts.recorder = recorder;
             try {
-                StreamingQuery running = startQuery(spark, new BatchMatcher(table, rules, delivery, counts, report));
-                delivery.resume(running.id().toString());
+                recorder.start();
+                StreamingQueryListener progress = new StreamingQueryListener() {
+                    @Override
+                    public void onQueryStarted(QueryStartedEvent event) {
+                    }
+
+                    @Override
+                    public void onQueryProgress(QueryProgressEvent event) {
+                        trace.progress(event.progress().batchId(), event.progress().durationMs());
+                    }
+
+                    @Override
+                    public void onQueryTerminated(QueryTerminatedEvent event) {
+                    }
+                };
+                if (trace.isOn()) {
+                    spark.streams().addListener(progress);
+                }
+                StreamingQuery running = startQuery(spark, new BatchMatcher(table, outbox, rules, delivery, recorder, counts, report, trace));
+                delivery.resume(running.id().toString(), leftovers);
                 LOG.info("matching {} against {} rules of {}; alarms into {}", metricsTopic, rules.rules().size(), rulesTopic, alarmsPath);
                 StreamingJob.awaitUntilStopped(running);
             } finally {
                 delivery.close(deliveryGrace);
+                recorder.close();
                 report.run();
             }
         }
@@ -185,6 +215,7 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
         final Map<String, AtomicLong> alarms = new ConcurrentHashMap<>();
         final AtomicLong quarantined = new AtomicLong();
         volatile AlarmDelivery delivery;
+        volatile AlarmRecorder recorder;
     }
 
     private void report(SparkSession spark, StreamwatchSettings settings, RulesView rules, Counts counts) {
@@ -204,79 +235,107 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
                         samples.add(JobMetric.ALARM_WEBHOOKS_GONE.sample(delivery.goneWebhooks()));
                         samples.add(JobMetric.ALARM_DELIVERY_ERRORS.sample(delivery.errors()));
                         samples.add(JobMetric.ALARM_DELIVERY_FAILING.sample(delivery.failing() ? 1 : 0));
+                        samples.add(JobMetric.ALARM_DELIVERY_WAITING.sample(delivery.waiting()));
+                        samples.add(JobMetric.ALARM_DELIVERY_LONGEST_LANE.sample(delivery.longestLane()));
+                    }
+                    AlarmRecorder recorder = counts.recorder;
+                    if (recorder != null) {
+                        samples.add(JobMetric.ALARM_BATCHES_UNRECORDED.sample(recorder.unrecorded()));
+                        samples.add(JobMetric.ALARM_RECORDING_ERRORS.sample(recorder.errors()));
+                        samples.add(JobMetric.ALARM_RECORDING_FAILING.sample(recorder.failing() ? 1 : 0));
                     }
                     return samples;
                 }));
     }
 
     /**
-     * One micro-batch: skipped when the alarms table already holds it (a re-run after a crash); otherwise its
-     * records the alarms table does not hold yet (a reset checkpoint reads some again: {@link KafkaRecordsOnce})
-     * matched against the rules as they are now, the quarantine and the alarms appended once per record, the
-     * rules' states advanced, and the alarms handed to delivery.
+     * One micro-batch: a batch re-run after a crash takes its alarms from the outbox (or is skipped when the table
+     * holds it); otherwise its records that the alarms table did not hold when the run began (a reset checkpoint reads
+     * some again) are matched against the rules as they are now, the quarantine appended once per record, the alarms
+     * written to the outbox and handed to delivery and to the recorder, and the rules' states advanced. The Delta
+     * commit of the alarms is not on this path: they reach the table a commit later, seconds after delivery.
      */
     static final class BatchMatcher implements VoidFunction2<Dataset<Row>, Long> {
         private final AlarmsTable table;
+        private final AlarmOutbox outbox;
         private final RulesView rules;
         private final AlarmDelivery delivery;
+        private final AlarmRecorder recorder;
         private final Counts counts;
         private final Runnable report;
+        private final AlarmTrace trace;
         private Map<String, AlarmsTable.RuleState> states;
+        private KafkaRecordsOnce.Held heldAtStart;
+        private RuleIndex broadcastIndex;
+        private Broadcast<RuleIndex> broadcastRules;
 
-        BatchMatcher(AlarmsTable table, RulesView rules, AlarmDelivery delivery, Counts counts, Runnable report) {
+        BatchMatcher(AlarmsTable table, AlarmOutbox outbox, RulesView rules, AlarmDelivery delivery, AlarmRecorder recorder, Counts counts,
+                     Runnable report, AlarmTrace trace) {
             this.table = table;
+            this.trace = trace;
+            this.outbox = outbox;
             this.rules = rules;
             this.delivery = delivery;
+            this.recorder = recorder;
             this.counts = counts;
             this.report = report;
-            counts.delivery = delivery;
         }
 
         @Override
         public void call(Dataset<Row> records, Long batchId) {
             SparkSession spark = records.sparkSession();
             ExactlyOnceAppend append = ExactlyOnceAppend.of(spark, batchId);
-            String appId = append.appId();
-            String queryId = append.queryId();
             if (states == null) {
-                states = new HashMap<>(table.ruleStates(spark));
-                delivery.resume(queryId);
-                // Only a run's first batch can be one an earlier run wrote before it was stopped or killed.
-                if (table.lastBatchWritten(spark, appId) >= batchId) {
-                    LOG.info("batch {} is already in the alarms table; skipped", batchId);
+                // Only a run's first batch can be one an earlier run ran before it was stopped or killed.
+                if (outbox.read(batchId).isPresent() || table.lastBatchWritten(spark, append.appId()) >= batchId) {
+                    LOG.info("batch {} is already in the outbox or the alarms table; skipped", batchId);
                     return;
                 }
+                states = new HashMap<>(table.ruleStates(spark));
+                heldAtStart = KafkaRecordsOnce.heldBy(spark, table.path());
             }
             long started = System.nanoTime();
+            long beganMillis = System.currentTimeMillis();
             rules.requireRunning(); // a frozen rule set fails the query, never matches on silently
             RuleIndex index = rules.index();
             JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            Broadcast<RuleIndex> broadcastRules = context.broadcast(index);
-            Broadcast<Map<String, AlarmsTable.RuleState>> broadcastStates = context.broadcast(Map.copyOf(states));
-            KafkaRecordsOnce once = KafkaRecordsOnce.of(records, batchId);
-            try (AlarmMatching matching = new AlarmMatching(once.notHeldBy(table.path(), records), broadcastRules, broadcastStates)) {
+            if (index != broadcastIndex) {
+                if (broadcastRules != null) {
+                    broadcastRules.destroy();
+                }
+                broadcastRules = context.broadcast(index);
+                broadcastIndex = index;
+            }
+            Broadcast<Map<String, AlarmsTable.RuleState>> broadcastStates = index.hasStatefulRules() ? context.broadcast(Map.copyOf(states)) : null;
+            try (AlarmMatching matching = new AlarmMatching(heldAtStart.notIn(records), spark.sparkContext().defaultParallelism(),
+                    broadcastRules, broadcastStates)) {
                 AlarmMatching.Result matched = matching.collect(index.hasStatefulRules());
                 long matchedAt = System.nanoTime();
+                long matchedMillis = System.currentTimeMillis();
                 if (matched.quarantined() > 0) {
-                    once.appendTo(table.quarantinePath(), matching.quarantine());
+                    KafkaRecordsOnce.of(spark, append.queryId(), batchId, matched.ranges()).appendTo(table.quarantinePath(), matching.quarantine());
                 }
                 List<Alarm> alarms = matched.alarms();
                 if (!alarms.isEmpty()) {
-                    once.appendTo(table.path(), spark.createDataFrame(alarms.stream().map(AlarmsTable::rowOf).toList(), AlarmsTable.SCHEMA));
+                    AlarmOutbox.Batch batch = new AlarmOutbox.Batch(append.queryId(), batchId, matched.ranges(), alarms);
+                    outbox.write(batch);
+                    delivery.offer(batch);
+                    recorder.offer(batch);
                 }
+                trace.batch(batchId, beganMillis, matchedMillis, System.currentTimeMillis(), alarms.size());
                 for (Alarm alarm : alarms) {
                     states.put(alarm.ruleId(), states.getOrDefault(alarm.ruleId(), AlarmsTable.RuleState.NONE).after(alarm));
                     counts.alarms.computeIfAbsent(alarm.state().label(), s -> new AtomicLong()).incrementAndGet();
                 }
                 counts.quarantined.addAndGet(matched.quarantined());
-                delivery.offer(batchId, alarms);
                 report.run();
-                LOG.info("batch {}: {} alarm(s), {} record(s) quarantined, {} rules; matched in {} ms, written in {} ms", batchId,
+                LOG.debug("batch {}: {} alarm(s), {} record(s) quarantined, {} rules; matched in {} ms, handed over in {} ms", batchId,
                         alarms.size(), matched.quarantined(), index.size(), (matchedAt - started) / 1_000_000,
                         (System.nanoTime() - matchedAt) / 1_000_000);
             } finally {
-                broadcastRules.destroy();
-                broadcastStates.destroy();
+                if (broadcastStates != null) {
+                    broadcastStates.destroy();
+                }
             }
         }
     }

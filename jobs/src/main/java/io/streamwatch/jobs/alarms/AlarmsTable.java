@@ -45,6 +45,13 @@ final class AlarmsTable {
     static final Comparator<Alarm> DELIVERY_ORDER = Comparator.comparing(Alarm::topic)
             .thenComparingInt(Alarm::partition).thenComparingLong(Alarm::offset).thenComparing(Alarm::ruleId).thenComparing(Alarm::state);
 
+    /**
+     * Written every few seconds for as long as the job runs, the table stays young: its log kept a week (not Delta's 30
+     * days), its small files compacted by the recorder, the change data feed on.
+     */
+    static final String YOUNG = "'delta.enableChangeDataFeed' = 'true', "
+            + "'delta.logRetentionDuration' = 'interval 7 days', 'delta.deletedFileRetentionDuration' = 'interval 7 days'";
+
     /** A rule's last alarm: whether it is firing, and when it last fired (for its cooldown). */
     record RuleState(boolean firing, long lastFiringMillis) implements Serializable {
         static final RuleState NONE = new RuleState(false, Long.MIN_VALUE);
@@ -72,7 +79,7 @@ final class AlarmsTable {
     }
 
     void createIfMissing(SparkSession spark) {
-        DeltaTables.createIfMissing(spark, path, COLUMNS, "'delta.enableChangeDataFeed' = 'true'");
+        DeltaTables.createIfMissing(spark, path, COLUMNS, YOUNG);
         KafkaQuarantine.createIfMissing(spark, quarantinePath);
     }
 
@@ -95,27 +102,6 @@ final class AlarmsTable {
                 .collectAsList().forEach(row -> states.put(row.getString(0), new RuleState("firing".equals(row.getString(1)),
                         row.isNullAt(2) ? Long.MIN_VALUE : row.getTimestamp(2).getTime())));
         return states;
-    }
-
-    /** The batches of this query the table holds after {@code afterBatch}, in order. */
-    List<Long> batchesAfter(SparkSession spark, String queryId, long afterBatch) {
-        return read(spark).where(org.apache.spark.sql.functions.col("query_id").equalTo(queryId)
-                        .and(org.apache.spark.sql.functions.col("batch_id").gt(afterBatch)))
-                .select("batch_id").distinct().orderBy("batch_id").collectAsList().stream().map(row -> row.getLong(0)).toList();
-    }
-
-    /** One batch's alarms in delivery order. */
-    List<Alarm> alarmsOf(SparkSession spark, String queryId, long batchId) {
-        return alarms(read(spark).where(org.apache.spark.sql.functions.col("query_id").equalTo(queryId)
-                .and(org.apache.spark.sql.functions.col("batch_id").equalTo(batchId))));
-    }
-
-    /** Alarm rows (at least the {@link #SCHEMA} columns) as alarms, in delivery order. */
-    static List<Alarm> alarms(Dataset<Row> rows) {
-        List<Alarm> alarms = new ArrayList<>(rows.select(SCHEMA.fieldNames()[0],
-                Arrays.copyOfRange(SCHEMA.fieldNames(), 1, SCHEMA.size())).collectAsList().stream().map(row -> alarmOf(row, 0)).toList());
-        alarms.sort(DELIVERY_ORDER);
-        return alarms;
     }
 
     /** The alarm in a row whose {@link #SCHEMA} columns start at {@code first}. */

@@ -29,6 +29,11 @@ public record ExactlyOnceAppend(String appId, long batchId) {
         return new ExactlyOnceAppend(PREFIX + queryId, batchId);
     }
 
+    /** The appends of a batch of the query with this id, made outside the query. */
+    public static ExactlyOnceAppend forQuery(String queryId, long batchId) {
+        return new ExactlyOnceAppend(PREFIX + queryId, batchId);
+    }
+
     /** The query's id, as the rows written record it. */
     public String queryId() {
         return appId.substring(PREFIX.length());

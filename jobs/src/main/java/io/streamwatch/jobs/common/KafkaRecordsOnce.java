@@ -73,6 +73,44 @@ public final class KafkaRecordsOnce {
         return new KafkaRecordsOnce(spark, ExactlyOnceAppend.of(spark, batchId), ranges);
     }
 
+    /**
+     * The appends of a query's batches up to {@code batchId} whose records lie in {@code ranges}, made outside the
+     * batch (a writer that records several batches per commit, off the query's thread).
+     */
+    public static KafkaRecordsOnce of(SparkSession spark, String queryId, long batchId, List<Range> ranges) {
+        return new KafkaRecordsOnce(spark, ExactlyOnceAppend.forQuery(queryId, batchId), List.copyOf(ranges));
+    }
+
+    /** The ranges of one query's consecutive batches as one range per topic-partition (a query reads without gaps). */
+    public static List<Range> merged(List<Range> ranges) {
+        Map<String, Range> byPartition = new java.util.LinkedHashMap<>();
+        for (Range range : ranges) {
+            byPartition.merge(range.topic() + ":" + range.partition(), range, (a, b) ->
+                    new Range(a.topic(), a.partition(), Math.min(a.first(), b.first()), Math.max(a.last(), b.last())));
+        }
+        return List.copyOf(byPartition.values());
+    }
+
+    /**
+     * What the table at {@code path} holds now, of any topic-partition: for a query that filters every batch of a run
+     * against what the table held when the run began (the records a reset checkpoint reads again).
+     */
+    public static Held heldBy(SparkSession spark, String path) {
+        List<Range> all = new ArrayList<>();
+        for (Map.Entry<String, Object> entry : transactions(spark, path).entrySet()) {
+            parse(entry.getKey(), entry.getValue()).ifPresent(all::add);
+        }
+        return new Held(List.copyOf(all));
+    }
+
+    /** Ranges of Kafka records a table holds. */
+    public record Held(List<Range> ranges) {
+        /** The rows (with their records' {@code topic}, {@code partition}, {@code offset}) outside these ranges. */
+        public Dataset<Row> notIn(Dataset<Row> rows) {
+            return ranges.isEmpty() ? rows : rows.where(notHeld(ranges));
+        }
+    }
+
     public ExactlyOnceAppend batch() {
         return batch;
     }
@@ -91,7 +129,7 @@ public final class KafkaRecordsOnce {
      * Appends the rows whose records the table at {@code path} does not hold yet, and records this batch's ranges
      * with them. {@code rows} carry their record's {@code topic}, {@code partition} and {@code offset}; the table's
      * columns are taken from them by name ({@code query_id} and {@code batch_id}, when the table has them, are this
-     * batch's). Nothing is committed when no row is new.
+     * batch's, unless the rows carry their own {@code batch_id}). Nothing is committed when no row is new.
      *
      * @return the rows appended (as the written files' statistics count them)
      */
@@ -154,24 +192,28 @@ public final class KafkaRecordsOnce {
     private List<Range> heldRanges(Map<String, Object> held) {
         List<Range> found = new ArrayList<>();
         for (Map.Entry<String, Object> entry : held.entrySet()) {
-            String id = entry.getKey();
-            if (!id.startsWith(RANGE)) {
-                continue;
-            }
-            String[] parts = id.substring(RANGE.length()).split(":");
-            if (parts.length != 4) {
-                continue;
-            }
-            try {
-                Range heldRange = new Range(parts[0], Integer.parseInt(parts[1]), Long.parseLong(parts[3]), (Long) entry.getValue());
-                if (ranges.stream().anyMatch(range -> range.topic().equals(heldRange.topic()) && range.partition() == heldRange.partition())) {
-                    found.add(heldRange);
-                }
-            } catch (NumberFormatException e) {
-                LOG.warn("ignoring transaction id {}: not a streamwatch Kafka range", id);
-            }
+            parse(entry.getKey(), entry.getValue())
+                    .filter(heldRange -> ranges.stream().anyMatch(range -> range.topic().equals(heldRange.topic()) && range.partition() == heldRange.partition()))
+                    .ifPresent(found::add);
         }
         return found;
+    }
+
+    /** The range a transaction id records, if it is one of ours. */
+    private static java.util.Optional<Range> parse(String id, Object version) {
+        if (!id.startsWith(RANGE)) {
+            return java.util.Optional.empty();
+        }
+        String[] parts = id.substring(RANGE.length()).split(":");
+        if (parts.length != 4) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(new Range(parts[0], Integer.parseInt(parts[1]), Long.parseLong(parts[3]), (Long) version));
+        } catch (NumberFormatException e) {
+            LOG.warn("ignoring transaction id {}: not a streamwatch Kafka range", id);
+            return java.util.Optional.empty();
+        }
     }
 
     private static Map<String, Object> transactions(SparkSession spark, String path) {
@@ -194,7 +236,7 @@ public final class KafkaRecordsOnce {
         if (names.contains("query_id")) {
             tagged = tagged.withColumn("query_id", lit(batch.queryId()));
         }
-        if (names.contains("batch_id")) {
+        if (names.contains("batch_id") && !List.of(fresh.columns()).contains("batch_id")) {
             tagged = tagged.withColumn("batch_id", lit(batch.batchId()));
         }
         List<Column> columns = new ArrayList<>();

@@ -30,8 +30,17 @@ public final class SparkSessions {
         SparkSession.Builder builder = SparkSession.builder().appName(appName);
         if (!conf.contains("spark.master")) {
             builder.config("spark.master", LOCAL_DEFAULT_MASTER);
+        }
+        if (conf.get("spark.master", LOCAL_DEFAULT_MASTER).startsWith("local")) {
+            // One JVM's cores: Delta's 50 partitions for a table's state and Spark's 200 for a shuffle are tasks that cost
+            // more than they work.
             builder.config("spark.sql.shuffle.partitions", conf.get("spark.sql.shuffle.partitions", "4"));
             builder.config("spark.databricks.delta.snapshotPartitions", conf.get("spark.databricks.delta.snapshotPartitions", "2"));
+        }
+        if (!conf.contains("spark.scheduler.mode")) {
+            // A job's work off its query's path (the alarms' recorder) runs in a pool of its own and takes a fair share of
+            // the cores, never all of them ahead of the next micro-batch.
+            builder.config("spark.scheduler.mode", "FAIR");
         }
         if (!conf.contains("spark.sql.extensions")) {
             builder.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");

@@ -1,14 +1,11 @@
 package io.streamwatch.jobs.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamwatch.jobs.common.DeltaTables;
 import io.streamwatch.jobs.common.ExactlyOnceAppend;
 import io.streamwatch.jobs.common.KafkaRecordsOnce;
 import io.streamwatch.jobs.common.SparkSessions;
 import io.streamwatch.testkit.Figures;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -141,32 +138,7 @@ class KafkaRecordsOnceBenchmark {
      * new file, the same transaction ids moved on), then a checkpoint, then ten commits through Delta.
      */
     private void age(SparkSession spark, String path, String queryId) throws IOException {
-        Path log = Path.of(path, "_delta_log");
-        long last = DeltaLog.forTable(spark, path).update(false, scala.Option.empty(), scala.Option.empty()).version();
-        List<String> template = Files.readAllLines(log.resolve(String.format("%020d.json", last)), StandardCharsets.UTF_8);
-        ObjectMapper json = new ObjectMapper();
-        for (long version = last + 1; version < AGED_COMMITS - 10; version++) {
-            StringBuilder commit = new StringBuilder();
-            int files = 0;
-            for (String line : template) {
-                ObjectNode action = (ObjectNode) json.readTree(line);
-                if (action.has("add")) {
-                    ObjectNode add = (ObjectNode) action.get("add");
-                    String file = "aged-" + version + "-" + files++ + ".parquet";
-                    Files.createLink(Path.of(path, file), Path.of(path, add.get("path").asText()));
-                    add.put("path", file);
-                } else if (action.has("txn")) {
-                    ((ObjectNode) action.get("txn")).put("version", ((ObjectNode) action.get("txn")).get("version").asLong() + version - last);
-                } else if (action.has("commitInfo")) {
-                    continue;
-                }
-                commit.append(json.writeValueAsString(action)).append('\n');
-            }
-            Files.writeString(log.resolve(String.format("%020d.json", version)), commit);
-        }
-        DeltaLog deltaLog = DeltaLog.forTable(spark, path);
-        deltaLog.update(false, scala.Option.empty(), scala.Option.empty());
-        deltaLog.checkpoint();
+        DeltaAging.copyLastCommit(spark, path, AGED_COMMITS - 11);
         nextOffset += (long) RECORDS_PER_PARTITION * AGED_COMMITS;
         batchId += AGED_COMMITS;
         for (int commit = 0; commit < 10; commit++) {
