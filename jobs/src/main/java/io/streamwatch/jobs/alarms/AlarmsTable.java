@@ -23,8 +23,9 @@ import scala.Option;
 
 /**
  * The Delta {@code alarms} table (change data feed on, for notifications downstream) and its quarantine: one row
- * per alarm, unique by rule and metric record, with the query and micro-batch that wrote it, which makes every
- * append idempotent and lets delivery resume from the table after a crash.
+ * per alarm, unique by rule and metric record, with the query and micro-batch that raised it, written by the
+ * {@link AlarmRecorder} from the {@link AlarmOutbox}; the rules' states (cooldowns, resolved messages) are read back
+ * from it at a start.
  */
 final class AlarmsTable {
     static final StructType SCHEMA = new StructType()
