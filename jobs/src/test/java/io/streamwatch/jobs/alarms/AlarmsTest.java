@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -273,14 +274,24 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
     /**
      * SIGKILL at random moments under a steady flow of alarming metrics (once while the webhook answers 503): every
      * alarm ends up in the table exactly once and delivered, and an alarm delivered twice is one that was delivered in
-     * the moments before a kill (its progress not saved yet). {@code -Dalarms.kills} sets how many kills (default 4).
+     * the moments before a kill (its progress not saved yet). Twice in the suite.
      */
     @Test
     void killedAtRandomUnderLoadTheJobLosesNoAlarm_recordsEachOnce_andRepeatsOnlyWhatWasInFlight() throws Exception {
+        killedAtRandomUnderLoad(2);
+    }
+
+    /** The same ten times ({@code -Dalarms.kills} sets another count). */
+    @Tag("slow")
+    @Test
+    void killedTenTimesAtRandomUnderLoadTheJobLosesNoAlarm() throws Exception {
+        killedAtRandomUnderLoad(Integer.getInteger("alarms.kills", 10));
+    }
+
+    private void killedAtRandomUnderLoad(int kills) throws Exception {
         putRule(new Rule("k6", "m", 0, hook("kill"), Operator.GREATER, 0, false));
         String path = "/api/webhooks/kill/t0ken";
         String[] args = alarmsArgs();
-        int kills = Integer.getInteger("alarms.kills", 4);
         java.util.Random random = new java.util.Random();
         java.util.concurrent.atomic.AtomicLong produced = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicBoolean producing = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -352,6 +363,7 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         return values;
     }
 
+    @Tag("slow")
     @Test
     void hugeMalformedRecordsAreQuarantinedWhereTheyAreReadNeverCollectedToTheDriver() throws Exception {
         putRule(new Rule("h1", "load", 10, hook("huge"), Operator.GREATER, 0, false));
@@ -412,6 +424,7 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(0, stopAlarms(restarted));
     }
 
+    @Tag("slow")
     @Test
     void aSigtermWaitsForTheDeliveryGraceBeyondTheDefaultDeadline() throws Exception {
         putRule(new Rule("s1", "voltage", 10, hook("voltage"), Operator.GREATER, 0, false));

@@ -33,6 +33,7 @@ import java.util.stream.IntStream;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -192,6 +193,7 @@ class NotifyChangesTest extends PushgatewayAndSparkTest {
         assertEquals(novu.triggers().size(), novu.triggers().stream().map(NovuReceiver.Trigger::transactionId).distinct().count());
     }
 
+    @Tag("slow")
     @Test
     void sigtermMidBatchResendsNothing_sigkillsLoseNothing_andTheKeyIsInNoLog() throws Exception {
         createAlerts();

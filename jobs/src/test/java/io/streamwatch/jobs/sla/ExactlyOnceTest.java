@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,6 +60,7 @@ class ExactlyOnceTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(80, distinctQuarantined());
     }
 
+    @Tag("slow")
     @Test
     void aSynchronizerKilledMidStreamSeveralTimesWritesEveryVisitOnce() {
         generate(1500, 0.04);
