@@ -4,7 +4,10 @@
   let editing = null;
 
   $("token").value = sessionStorage.getItem("streamwatch-token") || "";
-  $("token").addEventListener("change", () => sessionStorage.setItem("streamwatch-token", $("token").value));
+  $("token").addEventListener("change", () => {
+    sessionStorage.setItem("streamwatch-token", $("token").value);
+    tokenState("", true);
+  });
 
   function headers() {
     return { "Content-Type": "application/json", "Authorization": "Bearer " + $("token").value };
@@ -15,10 +18,24 @@
     $("status").textContent = status || "";
   }
 
-  async function answer(response) {
+  function tokenState(text, accepted) {
+    $("token-state").textContent = text;
+    $("token-state").className = accepted ? "accepted" : "refused";
+  }
+
+  async function answer(response, write) {
     const body = await response.json().catch(() => ({}));
+    if (write && response.status === 401) {
+      tokenState("token refused", false);
+      throw ["The API token was refused (401): nothing was changed. Enter the token the rules service was started with."];
+    }
+    if (write && response.status !== 403) tokenState("token accepted", true);
     if (response.ok) return body;
     throw (body.errors || [body.error || ("HTTP " + response.status)]);
+  }
+
+  function describe(rule) {
+    return rule.metric_name + " " + rule.operator + " " + rule.threshold + " (" + rule.id + ")";
   }
 
   function cell(row, text) {
@@ -32,6 +49,8 @@
     const rules = await answer(await fetch("/rules"));
     const body = document.querySelector("#rules tbody");
     body.replaceChildren();
+    $("empty").hidden = rules.length > 0;
+    $("rules").hidden = rules.length === 0;
     for (const rule of rules) {
       const row = document.createElement("tr");
       row.dataset.id = rule.id;
@@ -88,8 +107,8 @@
     if ($("discord_webhook_url").value !== "" || editing === null) rule.discord_webhook_url = $("discord_webhook_url").value;
     try {
       const saved = await answer(await fetch(editing ? "/rules/" + editing : "/rules",
-        { method: editing ? "PATCH" : "POST", headers: headers(), body: JSON.stringify(rule) }));
-      show([], (editing ? "Saved " : "Created ") + saved.id);
+        { method: editing ? "PATCH" : "POST", headers: headers(), body: JSON.stringify(rule) }), true);
+      show([], (editing ? "Saved " : "Created ") + describe(saved));
       resetForm();
       await load();
     } catch (errors) {
@@ -101,8 +120,8 @@
 
   async function removeRule(rule) {
     try {
-      await answer(await fetch("/rules/" + rule.id, { method: "DELETE", headers: headers() }));
-      show([], "Deleted " + rule.id);
+      await answer(await fetch("/rules/" + rule.id, { method: "DELETE", headers: headers() }), true);
+      show([], "Deleted " + describe(rule));
       if (editing === rule.id) resetForm();
       await load();
     } catch (errors) {

@@ -63,6 +63,7 @@ public final class RulesApi implements AutoCloseable {
             config.jetty.port = settings.port();
             config.routes.get("/", ctx -> page(ctx, "index.html", "text/html; charset=utf-8"));
             config.routes.get("/rules.js", ctx -> page(ctx, "rules.js", "text/javascript; charset=utf-8"));
+            config.routes.get("/rules.css", ctx -> page(ctx, "rules.css", "text/css; charset=utf-8"));
             config.routes.get("/healthz", this::health);
             config.routes.get("/rules", this::list);
             config.routes.get("/rules/{id}", this::get);
@@ -237,9 +238,13 @@ public final class RulesApi implements AutoCloseable {
         ctx.status(status).contentType(JSON_TYPE).result(body.toString());
     }
 
+    /** The page's own files only: no inline style or script, no framing, forms posting nowhere else. */
+    static final String PAGE_POLICY = "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+            + "form-action 'self'; base-uri 'none'";
+
     private static void page(Context ctx, String resource, String contentType) {
         try (InputStream in = RulesApi.class.getResourceAsStream("/public/" + resource)) {
-            ctx.header("Content-Security-Policy", "default-src 'self'");
+            ctx.header("Content-Security-Policy", PAGE_POLICY);
             ctx.header("X-Content-Type-Options", "nosniff");
             ctx.contentType(contentType).result(new String(in.readAllBytes(), StandardCharsets.UTF_8));
         } catch (IOException e) {

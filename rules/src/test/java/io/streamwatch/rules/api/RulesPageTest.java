@@ -10,25 +10,38 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.streamwatch.testkit.EmbeddedKafka;
+import io.streamwatch.testkit.Http;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.Select;
 
 /**
  * The rules page in headless Chromium (Debian's chromium and chromium-driver; nothing downloaded): a person
- * creates, edits and deletes a rule by clicking, and the rules topic shows each step.
+ * creates, edits and deletes a rule by clicking, and the rules topic shows each step; the page is styled by its own
+ * stylesheet under a strict Content-Security-Policy, and its screenshot in docs/ is taken here.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RulesPageTest {
     static final String TOKEN = "page-token";
     @TempDir
@@ -44,7 +57,10 @@ class RulesPageTest {
                 ApiToken.load(null, TOKEN)));
         ChromeOptions options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu");
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,720");
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new java.io.File("/usr/bin/chromedriver")).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -60,8 +76,20 @@ class RulesPageTest {
     }
 
     @Test
+    @Order(1)
     void createEditAndDeleteByClicking() throws Exception {
         browser.get("http://127.0.0.1:" + api.port() + "/");
+        await().atMost(Duration.ofSeconds(5)).until(() -> browser.findElement(By.id("empty")).isDisplayed());
+        assertTrue(text("empty").startsWith("No rules yet. Create the first one"), "an empty list says how to begin");
+
+        // A wrong token is said to be refused, not failed silently.
+        browser.findElement(By.id("token")).sendKeys("not-the-token");
+        fill("cpu-usage-server-124", "90", "https://discord.com/api/webhooks/123/tok_en");
+        browser.findElement(By.id("save")).click();
+        await().atMost(Duration.ofSeconds(5)).until(() -> text("token-state").equals("token refused"));
+        assertTrue(text("errors").startsWith("The API token was refused (401)"), text("errors"));
+        assertEquals(0, kafka.records("rules"));
+        browser.findElement(By.id("token")).clear();
         browser.findElement(By.id("token")).sendKeys(TOKEN);
 
         // A refused webhook shows the API's message and writes nothing.
@@ -87,7 +115,8 @@ class RulesPageTest {
         browser.findElement(By.id("cooldown_seconds")).clear();
         browser.findElement(By.id("cooldown_seconds")).sendKeys("60");
         browser.findElement(By.id("save")).click();
-        await().atMost(Duration.ofSeconds(5)).until(() -> text("status").startsWith("Saved " + id));
+        await().atMost(Duration.ofSeconds(5)).until(() -> text("status").equals("Saved cpu-usage-server-124 >= 95.5 (" + id + ")"));
+        assertEquals("token accepted", text("token-state"));
         JsonNode edited = RuleJson.JSON.readTree(last(id).value());
         assertEquals(95.5, edited.get("threshold").asDouble());
         assertEquals(">=", edited.get("operator").asText());
@@ -98,7 +127,40 @@ class RulesPageTest {
         rows().get(0).findElement(By.className("delete")).click();
         await().atMost(Duration.ofSeconds(5)).until(() -> rows().isEmpty());
         assertNull(last(id).value(), "a tombstone");
-        assertTrue(text("status").startsWith("Deleted " + id));
+        assertEquals("Deleted cpu-usage-server-124 >= 95.5 (" + id + ")", text("status"));
+        assertTrue(browser.findElement(By.id("empty")).isDisplayed(), "the list is empty again");
+    }
+
+    @Test
+    @Order(2)
+    void thePageIsStyledByItsOwnStylesheetUnderAStrictPolicy_andItsScreenshotGoesToTheDocs() throws Exception {
+        String base = "http://127.0.0.1:" + api.port();
+        for (String[] rule : List.of(new String[] {"cpu-usage-server-124", "90", "123"}, new String[] {"packages-received", "500", "456"},
+                new String[] {"disk-free-bytes", "1000000", "789"})) {
+            String body = RuleJson.JSON.createObjectNode().put("metric_name", rule[0]).put("threshold", Double.parseDouble(rule[1]))
+                    .put("discord_webhook_url", "https://discord.com/api/webhooks/" + rule[2] + "/secret-token").toString();
+            assertEquals(201, Http.send("POST", base + "/rules", body, "Authorization", "Bearer " + TOKEN,
+                    "Content-Type", "application/json").status());
+        }
+
+        browser.get(base + "/");
+        await().atMost(Duration.ofSeconds(5)).until(() -> rows().size() == 3);
+        List<String> violations = browser.manage().logs().get(LogType.BROWSER).getAll().stream().map(LogEntry::getMessage)
+                .filter(message -> message.contains("Content Security Policy") || message.contains("Refused to")).toList();
+        assertEquals(List.of(), violations, "the browser refused nothing the page uses");
+        assertEquals("grid", browser.findElement(By.tagName("form")).getCssValue("display"), "the form is the stylesheet's grid");
+        assertEquals("collapse", browser.findElement(By.id("rules")).getCssValue("border-collapse"));
+        assertEquals("32px", browser.findElement(By.tagName("body")).getCssValue("margin-top"), "the stylesheet's 2rem, not the browser's 8px");
+        assertTrue(browser.findElement(By.cssSelector("#rules td")).getCssValue("border-bottom-style").equals("solid"));
+        assertTrue(browser.getPageSource().contains("/****") && !browser.getPageSource().contains("secret-token"), "tokens masked");
+        String policy = Http.send("GET", base + "/", null).headers().firstValue("Content-Security-Policy").orElse("");
+        for (String directive : List.of("default-src 'self'", "style-src 'self'", "script-src 'self'", "frame-ancestors 'none'",
+                "form-action 'self'")) {
+            assertTrue(policy.contains(directive), "the page's policy says " + directive + ": " + policy);
+        }
+
+        Path screenshot = Path.of("..", "docs", "rules-page.png");
+        Files.write(screenshot.toAbsolutePath().normalize(), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
 
     static void fill(String metric, String threshold, String url) {
