@@ -136,6 +136,49 @@ final class AlarmMatching implements AutoCloseable {
         }
     }
 
+    /**
+     * A metric record read: its value, or why it is not a metric (no key, not a JSON object, no numeric {@code value}).
+     * The one parser both engines use.
+     */
+    record Reading(double value, String reason) {
+        static Reading of(String key, String raw) {
+            if (key == null || key.isEmpty()) {
+                return refused("no key: the key is the metric name");
+            }
+            if (raw == null) {
+                return refused("no value");
+            }
+            JsonNode json;
+            try {
+                json = RuleJson.JSON.readTree(raw);
+            } catch (IOException e) {
+                return refused("not JSON: " + firstLine(e.getMessage()));
+            }
+            JsonNode valueNode = json == null || !json.isObject() ? null : json.get("value");
+            if (json == null || !json.isObject()) {
+                return refused("not a JSON object");
+            } else if (valueNode == null || valueNode.isNull()) {
+                return refused("no \"value\" field");
+            } else if (!valueNode.isNumber()) {
+                return refused("\"value\" must be a JSON number, was " + valueNode.getNodeType().name().toLowerCase(Locale.ROOT));
+            }
+            double value = valueNode.asDouble();
+            return Double.isFinite(value) ? new Reading(value, null) : refused("\"value\" is out of range");
+        }
+
+        private static Reading refused(String reason) {
+            return new Reading(Double.NaN, reason);
+        }
+
+        boolean isMetric() {
+            return reason == null;
+        }
+
+        private static String firstLine(String message) {
+            return message == null ? "" : message.lines().findFirst().orElse("");
+        }
+    }
+
     /** Parses each record and matches it against its metric's rules. */
     static final class MatchRecords implements MapPartitionsFunction<Row, Row> {
         private final Broadcast<RuleIndex> rules;
@@ -200,32 +243,9 @@ final class AlarmMatching implements AutoCloseable {
             int partition = record.getAs("partition");
             long offset = record.getAs("offset");
             Timestamp timestamp = record.getAs("timestamp");
-            String reason = null;
-            double value = Double.NaN;
-            if (key == null || key.isEmpty()) {
-                reason = "no key: the key is the metric name";
-            } else if (raw == null) {
-                reason = "no value";
-            } else {
-                try {
-                    JsonNode json = RuleJson.JSON.readTree(raw);
-                    JsonNode valueNode = json == null || !json.isObject() ? null : json.get("value");
-                    if (json == null || !json.isObject()) {
-                        reason = "not a JSON object";
-                    } else if (valueNode == null || valueNode.isNull()) {
-                        reason = "no \"value\" field";
-                    } else if (!valueNode.isNumber()) {
-                        reason = "\"value\" must be a JSON number, was " + valueNode.getNodeType().name().toLowerCase(Locale.ROOT);
-                    } else {
-                        value = valueNode.asDouble();
-                        if (!Double.isFinite(value)) {
-                            reason = "\"value\" is out of range";
-                        }
-                    }
-                } catch (IOException e) {
-                    reason = "not JSON: " + firstLine(e.getMessage());
-                }
-            }
+            Reading reading = Reading.of(key, raw);
+            String reason = reading.reason();
+            double value = reading.value();
             if (reason != null) {
                 out.add(RowFactory.create(QUARANTINE, null, null, null, null, null, null, timestamp, topic, partition, offset,
                         null, null, null, key, raw, reason, null));
@@ -245,10 +265,6 @@ final class AlarmMatching implements AutoCloseable {
 
         private static String text(byte[] bytes) {
             return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
-        }
-
-        private static String firstLine(String message) {
-            return message == null ? "" : message.lines().findFirst().orElse("");
         }
     }
 
@@ -274,25 +290,13 @@ final class AlarmMatching implements AutoCloseable {
             List<Row> alarms = new ArrayList<>();
             for (Row evaluation : ordered) {
                 long at = ((Timestamp) evaluation.getAs("metric_timestamp")).getTime();
-                long cooldownMillis = (Long) evaluation.getAs("cooldown_seconds") * 1000L;
-                Alarm.State decided = null;
-                if ((Boolean) evaluation.getAs("matched")) {
-                    if (state.lastFiringMillis() == Long.MIN_VALUE || at - state.lastFiringMillis() >= cooldownMillis) {
-                        decided = Alarm.State.FIRING;
-                    }
-                } else if (state.firing()) {
-                    if ((Boolean) evaluation.getAs("notify_resolved")) {
-                        decided = Alarm.State.RESOLVED;
-                    } else {
-                        state = new AlarmsTable.RuleState(false, state.lastFiringMillis());
-                    }
-                }
-                if (decided != null) {
-                    Row alarm = RowFactory.create(ALARM, ruleId, evaluation.getAs("metric_name"), evaluation.getAs("value"),
-                            evaluation.getAs("threshold"), evaluation.getAs("operator"), decided.label(), evaluation.getAs("metric_timestamp"),
-                            evaluation.getAs("topic"), evaluation.getAs("partition"), evaluation.getAs("offset"), true, null, null, null, null, null, null);
-                    state = state.after(AlarmsTable.alarmOf(alarm, 1));
-                    alarms.add(alarm);
+                AlarmsTable.RuleState.Evaluated evaluated = state.evaluate((Boolean) evaluation.getAs("matched"), at,
+                        (Long) evaluation.getAs("cooldown_seconds") * 1000L, (Boolean) evaluation.getAs("notify_resolved"));
+                state = evaluated.next();
+                if (evaluated.raised() != null) {
+                    alarms.add(RowFactory.create(ALARM, ruleId, evaluation.getAs("metric_name"), evaluation.getAs("value"),
+                            evaluation.getAs("threshold"), evaluation.getAs("operator"), evaluated.raised().label(), evaluation.getAs("metric_timestamp"),
+                            evaluation.getAs("topic"), evaluation.getAs("partition"), evaluation.getAs("offset"), true, null, null, null, null, null, null));
                 }
             }
             return alarms.iterator();

@@ -32,8 +32,19 @@ final class AlarmOutbox {
     static final String FOLDER = "streamwatch-outbox";
     private static final Logger LOG = LoggerFactory.getLogger(AlarmOutbox.class);
 
-    /** One batch's alarms (in delivery order) and the Kafka records it read, per topic-partition. */
-    record Batch(String queryId, long batchId, List<KafkaRecordsOnce.Range> ranges, List<Alarm> alarms) {
+    /**
+     * One batch's alarms (in delivery order), the Kafka records it read, per topic-partition, and the records it
+     * quarantined where the engine keeps them for the recorder (the consumer engine; the micro-batch engine appends its
+     * quarantine within the batch).
+     */
+    record Batch(String queryId, long batchId, List<KafkaRecordsOnce.Range> ranges, List<Alarm> alarms, List<Quarantined> quarantined) {
+        Batch(String queryId, long batchId, List<KafkaRecordsOnce.Range> ranges, List<Alarm> alarms) {
+            this(queryId, batchId, ranges, alarms, List.of());
+        }
+    }
+
+    /** A record that is not a metric, with its Kafka coordinates and the reason, as {@code KafkaQuarantine} keeps it. */
+    record Quarantined(String key, String value, String topic, int partition, long offset, long timestampMillis, String reason) {
     }
 
     private final String checkpoint;
@@ -58,6 +69,14 @@ final class AlarmOutbox {
                     .put("threshold", alarm.threshold()).put("operator", alarm.operator().symbol()).put("state", alarm.state().label())
                     .put("metric_timestamp", alarm.metricTimestampMillis()).put("topic", alarm.topic())
                     .put("partition", alarm.partition()).put("offset", alarm.offset());
+        }
+        if (!batch.quarantined().isEmpty()) {
+            ArrayNode quarantined = json.putArray("quarantined");
+            for (Quarantined record : batch.quarantined()) {
+                quarantined.addObject().put("key", record.key()).put("value", record.value()).put("topic", record.topic())
+                        .put("partition", record.partition()).put("offset", record.offset()).put("timestamp", record.timestampMillis())
+                        .put("reason", record.reason());
+            }
         }
         file(batch.batchId()).save(json);
     }
@@ -139,6 +158,15 @@ final class AlarmOutbox {
                 alarm.get("value").asDouble(), alarm.get("threshold").asDouble(), Operator.of(alarm.get("operator").asText()).orElseThrow(),
                 Alarm.State.of(alarm.get("state").asText()), alarm.get("metric_timestamp").asLong(), alarm.get("topic").asText(),
                 alarm.get("partition").asInt(), alarm.get("offset").asLong())));
-        return new Batch(json.get("query_id").asText(), json.get("batch_id").asLong(), List.copyOf(ranges), List.copyOf(alarms));
+        List<Quarantined> quarantined = new ArrayList<>();
+        json.path("quarantined").forEach(record -> quarantined.add(new Quarantined(textOrNull(record.get("key")), textOrNull(record.get("value")),
+                record.get("topic").asText(), record.get("partition").asInt(), record.get("offset").asLong(), record.get("timestamp").asLong(),
+                record.get("reason").asText())));
+        return new Batch(json.get("query_id").asText(), json.get("batch_id").asLong(), List.copyOf(ranges), List.copyOf(alarms),
+                List.copyOf(quarantined));
+    }
+
+    private static String textOrNull(JsonNode node) {
+        return node == null || node.isNull() ? null : node.asText();
     }
 }

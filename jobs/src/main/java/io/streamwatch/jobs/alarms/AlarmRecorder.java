@@ -1,6 +1,7 @@
 package io.streamwatch.jobs.alarms;
 
 import io.streamwatch.cli.Cli;
+import io.streamwatch.jobs.common.KafkaQuarantine;
 import io.streamwatch.jobs.common.KafkaRecordsOnce;
 import io.streamwatch.rules.Alarm;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ final class AlarmRecorder implements AutoCloseable {
     static final int COMPACT_EVERY = 200;
     private static final Logger LOG = LoggerFactory.getLogger(AlarmRecorder.class);
     static final StructType ROWS = AlarmsTable.SCHEMA.add("batch_id", DataTypes.LongType, false);
+    static final StructType QUARANTINE_ROWS = KafkaQuarantine.SCHEMA.add("batch_id", DataTypes.LongType, false);
 
     private final SparkSession spark;
     private final AlarmTrace trace;
@@ -182,8 +184,18 @@ final class AlarmRecorder implements AutoCloseable {
                         alarm.offset(), batch.batchId()));
             }
         }
-        KafkaRecordsOnce.of(spark, last.queryId(), last.batchId(), KafkaRecordsOnce.merged(ranges))
-                .appendTo(table.path(), spark.createDataFrame(rows, ROWS));
+        KafkaRecordsOnce once = KafkaRecordsOnce.of(spark, last.queryId(), last.batchId(), KafkaRecordsOnce.merged(ranges));
+        once.appendTo(table.path(), spark.createDataFrame(rows, ROWS));
+        List<Row> quarantined = new ArrayList<>();
+        for (AlarmOutbox.Batch batch : batches) {
+            for (AlarmOutbox.Quarantined record : batch.quarantined()) {
+                quarantined.add(RowFactory.create(record.key(), record.value(), record.topic(), record.partition(), record.offset(),
+                        new java.sql.Timestamp(record.timestampMillis()), record.reason(), batch.batchId()));
+            }
+        }
+        if (!quarantined.isEmpty()) {
+            once.appendTo(table.quarantinePath(), spark.createDataFrame(quarantined, QUARANTINE_ROWS));
+        }
         commits.incrementAndGet();
         trace.recorded(batches.get(0).batchId(), last.batchId(), rows.size(), began);
         batches.forEach(batch -> outbox.recorded(batch.batchId()));

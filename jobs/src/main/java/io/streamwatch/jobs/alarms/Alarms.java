@@ -54,13 +54,18 @@ import picocli.CommandLine.Option;
  * The alarms job: every metric record of the {@code metrics} topic matched against the threshold rules of the
  * compacted {@code rules} topic (loaded whole before the first metric; a change takes effect within a second),
  * each alarm written to the outbox in its batch, delivered from there to its rule's Discord webhook at once, and
- * appended exactly once to the Delta {@code alarms} table a commit later; malformed records quarantined with the reason. Pushes its batch durations, Kafka lag and health, and
- * its alarm and delivery counts.
+ * appended exactly once to the Delta {@code alarms} table a commit later; malformed records quarantined with the
+ * reason. Two engines share all but the reading and matching: micro-batches of Spark Structured Streaming matching on
+ * the executors (alarms within seconds), or a consumer on the driver matching each poll at once
+ * ({@link AlarmConsumer}, alarms within a second). Pushes its alarm and delivery counts, and with the micro-batch
+ * engine its batch durations, Kafka lag and health.
  */
 @Command(name = "Alarms", mixinStandardHelpOptions = true,
         description = "Matches the metrics topic against the rules topic; appends alarms to Delta and delivers them to Discord.")
 public final class Alarms implements Callable<Integer>, OptionDefaults.Declared {
     public static final String QUERY_NAME = "alarms";
+    public static final String MICRO_BATCH = "micro-batch";
+    public static final String CONSUMER = "consumer";
     /** What a SIGTERM's stop takes besides the delivery grace: the query's stop, a request in flight, the last push. */
     static final Duration STOP_AFTER_DELIVERY = Duration.ofSeconds(30);
     private static final Logger LOG = LoggerFactory.getLogger(Alarms.class);
@@ -95,6 +100,11 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
 
     @Option(names = "--max-offsets-per-trigger", defaultValue = "100000", description = "Metric records per micro-batch at most (default: ${DEFAULT-VALUE}).")
     long maxOffsetsPerTrigger;
+
+    @Option(names = "--engine", paramLabel = "micro-batch|consumer", defaultValue = MICRO_BATCH,
+            description = "micro-batch: Spark Structured Streaming matches on the executors (alarms within seconds); consumer: the driver "
+                    + "consumes and matches each poll at once (alarms within a second); same outbox, delivery and table (default: ${DEFAULT-VALUE}).")
+    String engine;
 
     @Option(names = "--delivery-grace", defaultValue = "10s", converter = DurationConverter.class,
             description = "At a stop, how long to go on delivering what is waiting; the rest goes after a restart (default: ${DEFAULT-VALUE}).")
@@ -150,29 +160,23 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
                     trace);
             counts.delivery = delivery;
             counts.recorder = recorder;
+            AlarmHandOver handOver = new AlarmHandOver(outbox, delivery, recorder, counts, report, trace);
             try {
                 recorder.start();
-                StreamingQueryListener progress = new StreamingQueryListener() {
-                    @Override
-                    public void onQueryStarted(QueryStartedEvent event) {
+                if (engine.equals(CONSUMER)) {
+                    consume(spark, table, rules, outbox, leftovers, delivery, handOver);
+                } else {
+                    if (AlarmConsumer.owns(query.checkpoint(), spark.sparkContext().hadoopConfiguration())) {
+                        throw new CommandFailure("the checkpoint " + query.checkpoint() + " is the consumer engine's; the micro-batch engine needs a checkpoint of its own");
                     }
-
-                    @Override
-                    public void onQueryProgress(QueryProgressEvent event) {
-                        trace.progress(event.progress().batchId(), event.progress().durationMs());
+                    if (trace.isOn()) {
+                        spark.streams().addListener(traceProgress(trace));
                     }
-
-                    @Override
-                    public void onQueryTerminated(QueryTerminatedEvent event) {
-                    }
-                };
-                if (trace.isOn()) {
-                    spark.streams().addListener(progress);
+                    StreamingQuery running = startQuery(spark, new BatchMatcher(table, outbox, rules, handOver));
+                    delivery.resume(running.id().toString(), leftovers);
+                    LOG.info("matching {} against {} rules of {}; alarms into {}", metricsTopic, rules.rules().size(), rulesTopic, alarmsPath);
+                    StreamingJob.awaitUntilStopped(running);
                 }
-                StreamingQuery running = startQuery(spark, new BatchMatcher(table, outbox, rules, delivery, recorder, counts, report, trace));
-                delivery.resume(running.id().toString(), leftovers);
-                LOG.info("matching {} against {} rules of {}; alarms into {}", metricsTopic, rules.rules().size(), rulesTopic, alarmsPath);
-                StreamingJob.awaitUntilStopped(running);
             } finally {
                 delivery.close(deliveryGrace);
                 recorder.close();
@@ -181,11 +185,50 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
         }
     }
 
+    /** The consumer engine: reads and matches on this driver until a stop, with the same outbox, delivery and recorder. */
+    private void consume(SparkSession spark, AlarmsTable table, RulesView rules, AlarmOutbox outbox, List<AlarmOutbox.Batch> leftovers,
+                         AlarmDelivery delivery, AlarmHandOver handOver) throws Exception {
+        try (AlarmConsumer consumer = AlarmConsumer.open(query.queryName(), brokers.bootstrapServers(), metricsTopic, startingOffsets.position(),
+                query.checkpoint(), spark.sparkContext().hadoopConfiguration(), outbox)) {
+            delivery.resume(consumer.queryId(), leftovers);
+            // The outbox's leftovers are recorded: the table holds every record that raised something, and the rules' states.
+            KafkaRecordsOnce.Held held = KafkaRecordsOnce.heldBy(spark, table.path());
+            Map<String, AlarmsTable.RuleState> states = new HashMap<>(table.ruleStates(spark));
+            long lastBatch = table.lastBatchWritten(spark, ExactlyOnceAppend.forQuery(consumer.queryId(), 0).appId());
+            LOG.info("matching {} against {} rules of {}; alarms into {} (consumer engine)", metricsTopic, rules.rules().size(), rulesTopic,
+                    alarmsPath);
+            try (AutoCloseable onSigterm = GracefulStop.whenRequested(consumer::stop)) {
+                consumer.run(rules, held, states, lastBatch, handOver);
+            }
+        }
+    }
+
+    /** Spark's own timings of each trigger, into the trace. */
+    private static StreamingQueryListener traceProgress(AlarmTrace trace) {
+        return new StreamingQueryListener() {
+            @Override
+            public void onQueryStarted(QueryStartedEvent event) {
+            }
+
+            @Override
+            public void onQueryProgress(QueryProgressEvent event) {
+                trace.progress(event.progress().batchId(), event.progress().durationMs());
+            }
+
+            @Override
+            public void onQueryTerminated(QueryTerminatedEvent event) {
+            }
+        };
+    }
+
     private WebhookPrefixes checkFlags() {
         KafkaTopics.requireLegal("--metrics-topic", metricsTopic);
         KafkaTopics.requireLegal("--rules-topic", rulesTopic);
         query.requireValid();
         BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
+        if (!engine.equals(MICRO_BATCH) && !engine.equals(CONSUMER)) {
+            throw new BadFlagValue("--engine: micro-batch or consumer, not " + engine);
+        }
         push.requireValidAddress();
         try {
             return WebhookPrefixes.parse(allowedWebhookPrefixes);
@@ -259,26 +302,17 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
         private final AlarmsTable table;
         private final AlarmOutbox outbox;
         private final RulesView rules;
-        private final AlarmDelivery delivery;
-        private final AlarmRecorder recorder;
-        private final Counts counts;
-        private final Runnable report;
-        private final AlarmTrace trace;
+        private final AlarmHandOver handOver;
         private Map<String, AlarmsTable.RuleState> states;
         private KafkaRecordsOnce.Held heldAtStart;
         private RuleIndex broadcastIndex;
         private Broadcast<RuleIndex> broadcastRules;
 
-        BatchMatcher(AlarmsTable table, AlarmOutbox outbox, RulesView rules, AlarmDelivery delivery, AlarmRecorder recorder, Counts counts,
-                     Runnable report, AlarmTrace trace) {
+        BatchMatcher(AlarmsTable table, AlarmOutbox outbox, RulesView rules, AlarmHandOver handOver) {
             this.table = table;
-            this.trace = trace;
             this.outbox = outbox;
             this.rules = rules;
-            this.delivery = delivery;
-            this.recorder = recorder;
-            this.counts = counts;
-            this.report = report;
+            this.handOver = handOver;
         }
 
         @Override
@@ -316,19 +350,11 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
                     KafkaRecordsOnce.of(spark, append.queryId(), batchId, matched.ranges()).appendTo(table.quarantinePath(), matching.quarantine());
                 }
                 List<Alarm> alarms = matched.alarms();
-                if (!alarms.isEmpty()) {
-                    AlarmOutbox.Batch batch = new AlarmOutbox.Batch(append.queryId(), batchId, matched.ranges(), alarms);
-                    outbox.write(batch);
-                    delivery.offer(batch);
-                    recorder.offer(batch);
-                }
-                trace.batch(batchId, beganMillis, matchedMillis, System.currentTimeMillis(), alarms.size());
+                handOver.handOver(new AlarmOutbox.Batch(append.queryId(), batchId, matched.ranges(), alarms), matched.quarantined(), beganMillis,
+                        matchedMillis);
                 for (Alarm alarm : alarms) {
                     states.put(alarm.ruleId(), states.getOrDefault(alarm.ruleId(), AlarmsTable.RuleState.NONE).after(alarm));
-                    counts.alarms.computeIfAbsent(alarm.state().label(), s -> new AtomicLong()).incrementAndGet();
                 }
-                counts.quarantined.addAndGet(matched.quarantined());
-                report.run();
                 LOG.debug("batch {}: {} alarm(s), {} record(s) quarantined, {} rules; matched in {} ms, handed over in {} ms", batchId,
                         alarms.size(), matched.quarantined(), index.size(), (matchedAt - started) / 1_000_000,
                         (System.nanoTime() - matchedAt) / 1_000_000);

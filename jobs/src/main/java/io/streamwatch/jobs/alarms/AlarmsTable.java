@@ -61,6 +61,26 @@ final class AlarmsTable {
             return alarm.state() == Alarm.State.FIRING ? new RuleState(true, alarm.metricTimestampMillis())
                     : new RuleState(false, lastFiringMillis);
         }
+
+        /** What an evaluation at {@code atMillis} raises ({@code raised} null: nothing) and the state after it. */
+        record Evaluated(Alarm.State raised, RuleState next) {
+        }
+
+        /**
+         * A stateful rule's evaluation, in record order: a match fires unless the cooldown since the rule's last alarm
+         * has not passed; the first value that no longer matches after an alarm resolves it, with a message only when
+         * the rule asks for one.
+         */
+        Evaluated evaluate(boolean matched, long atMillis, long cooldownMillis, boolean notifyResolved) {
+            if (matched) {
+                boolean cooled = lastFiringMillis == Long.MIN_VALUE || atMillis - lastFiringMillis >= cooldownMillis;
+                return cooled ? new Evaluated(Alarm.State.FIRING, new RuleState(true, atMillis)) : new Evaluated(null, this);
+            }
+            if (firing) {
+                return new Evaluated(notifyResolved ? Alarm.State.RESOLVED : null, new RuleState(false, lastFiringMillis));
+            }
+            return new Evaluated(null, this);
+        }
     }
 
     private final String path;

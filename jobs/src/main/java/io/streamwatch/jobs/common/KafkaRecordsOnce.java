@@ -109,6 +109,16 @@ public final class KafkaRecordsOnce {
         public Dataset<Row> notIn(Dataset<Row> rows) {
             return ranges.isEmpty() ? rows : rows.where(notHeld(ranges));
         }
+
+        /** Whether one record lies in these ranges (for a reader outside Spark). */
+        public boolean holds(String topic, int partition, long offset) {
+            for (Range range : ranges) {
+                if (range.partition() == partition && offset >= range.first() && offset <= range.last() && range.topic().equals(topic)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     public ExactlyOnceAppend batch() {

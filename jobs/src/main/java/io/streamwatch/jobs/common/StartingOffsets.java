@@ -14,6 +14,10 @@ public final class StartingOffsets {
             description = "Where a new checkpoint starts reading: earliest or latest (default: ${DEFAULT-VALUE}).")
     Position position;
 
+    public Position position() {
+        return position;
+    }
+
     /** The value of Spark's {@code startingOffsets} option. */
     public String sparkOption() {
         return position.name().toLowerCase(Locale.ROOT);

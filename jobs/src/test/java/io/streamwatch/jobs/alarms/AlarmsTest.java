@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -83,7 +84,18 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
     String[] alarmsArgs() {
         return new String[] {"--bootstrap-servers", kafka.bootstrapServers(), "--metrics-topic", metricsTopic, "--rules-topic", rulesTopic,
             "--checkpoint", checkpoint(), "--alarms-path", alarmsPath(), "--allowed-webhook-prefixes", discord.url("/api/webhooks/"),
-            "--pushgateway", pushgateway.address(), "--starting-offsets", "earliest", "--push-timeout", "5s", "--delivery-grace", "5s"};
+            "--pushgateway", pushgateway.address(), "--starting-offsets", "earliest", "--push-timeout", "5s", "--delivery-grace", "5s",
+            "--engine", engine()};
+    }
+
+    /** The engine these tests run: the micro-batch engine here, the consumer engine in {@link AlarmsConsumerEngineTest}. */
+    String engine() {
+        return Alarms.MICRO_BATCH;
+    }
+
+    /** Whether the job's query (a Spark query, or the consumer engine) is running in this JVM. */
+    boolean running() {
+        return SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).isPresent() || AlarmConsumer.running(Alarms.QUERY_NAME).isPresent();
     }
 
     Future<Integer> startAlarms() {
@@ -92,12 +104,17 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
 
     Future<Integer> startAlarmsWith(String... args) {
         Future<Integer> job = background.submit(() -> Jobs.execute(new Alarms(), args));
-        await().atMost(Duration.ofSeconds(60)).until(() -> SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).isPresent() || job.isDone());
+        await().atMost(Duration.ofSeconds(60)).until(() -> running() || job.isDone());
         return job;
     }
 
     int stopAlarms(Future<Integer> job) throws Exception {
-        SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).orElseThrow().stop();
+        Optional<AlarmConsumer> consumer = AlarmConsumer.running(Alarms.QUERY_NAME);
+        if (consumer.isPresent()) {
+            consumer.get().stop();
+        } else {
+            SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).orElseThrow().stop();
+        }
         return job.get(60, TimeUnit.SECONDS);
     }
 
@@ -471,5 +488,6 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(2, Jobs.execute(new Alarms(), "--max-offsets-per-trigger", "0"));
         assertEquals(2, Jobs.execute(new Alarms(), "--trigger-interval", "soon"));
         assertEquals(2, Jobs.execute(new Alarms(), "--pushgateway", "htp://x"));
+        assertEquals(2, Jobs.execute(new Alarms(), "--engine", "turbo"));
     }
 }

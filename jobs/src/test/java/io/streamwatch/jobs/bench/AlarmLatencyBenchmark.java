@@ -100,13 +100,17 @@ class AlarmLatencyBenchmark {
 
             List<Phase> phases = new ArrayList<>();
             int number = 0;
-            for (String kind : System.getProperty("alarms.phases", "floor,job,floor,job,aged").split(",")) {
+            int lastJob = 0;
+            int lastConsumer = 0;
+            for (String kind : System.getProperty("alarms.phases", "floor,job,consumer,floor,job,consumer,aged,consumer-aged").split(",")) {
                 number++;
                 phases.add(switch (kind) {
                     case "floor" -> floor(number);
-                    case "job" -> job(number, false);
-                    case "aged" -> job(number, true);
-                    default -> throw new IllegalArgumentException("alarms.phases: floor, job or aged, not " + kind);
+                    case "job" -> job(number, Alarms.MICRO_BATCH, lastJob = number);
+                    case "consumer" -> job(number, Alarms.CONSUMER, lastConsumer = number);
+                    case "aged" -> job(number, Alarms.MICRO_BATCH, lastJob);
+                    case "consumer-aged" -> job(number, Alarms.CONSUMER, lastConsumer);
+                    default -> throw new IllegalArgumentException("alarms.phases: floor, job, consumer, aged or consumer-aged, not " + kind);
                 });
             }
 
@@ -120,15 +124,19 @@ class AlarmLatencyBenchmark {
                         Figures.millis(Figures.percentile(l, 99)), Figures.millis(Figures.percentile(l, 99.9)),
                         Figures.millis(Figures.percentile(l, 100))));
             }
-            List<Long> floor = new ArrayList<>();
-            List<Long> job = new ArrayList<>();
+            Map<String, List<Long>> pooled = new java.util.LinkedHashMap<>();
             for (Phase phase : phases) {
-                (phase.name().startsWith("floor") ? floor : phase.name().contains("aged") ? new ArrayList<Long>() : job).addAll(phase.latencies());
+                if (!phase.name().contains("aged")) {
+                    pooled.computeIfAbsent(phase.name(), n -> new ArrayList<>()).addAll(phase.latencies());
+                }
             }
-            if (!floor.isEmpty() && !job.isEmpty()) {
-                rows.add(String.format("job / floor (phases pooled): p50 %.1fx, p99 %.1fx", Figures.median(job) / Figures.median(floor),
-                        Figures.percentile(job, 99) / Figures.percentile(floor, 99)));
-            }
+            List<Long> floor = pooled.getOrDefault(FLOOR, List.of());
+            pooled.forEach((path, latencies) -> {
+                if (!path.equals(FLOOR) && !floor.isEmpty() && !latencies.isEmpty()) {
+                    rows.add(String.format("%s / floor (phases pooled): p50 %.1fx, p99 %.1fx", path, Figures.median(latencies) / Figures.median(floor),
+                            Figures.percentile(latencies, 99) / Figures.percentile(floor, 99)));
+                }
+            });
             rows.addAll(report);
             Figures.print("alarm latency, metric produced -> alarm received by the HTTP peer, " + RATE + " metrics/s, " + RULES + " rules over "
                     + NAMES + " names on " + WEBHOOKS + " webhooks, 1 record in 100 alarming its ~" + RULES / NAMES + " rules, " + MEASURED_SECONDS
@@ -176,18 +184,22 @@ class AlarmLatencyBenchmark {
         loop.start();
         try {
             prime(topic, () -> polled.get() >= PRIMING_RECORDS);
-            return produceAndMeasure("floor (consumer loop, a post per alarm)", phase, topic);
+            return produceAndMeasure(FLOOR, phase, topic);
         } finally {
             stop.set(true);
             loop.join(10_000);
         }
     }
 
-    /** The alarms job in a JVM of its own, on a fresh checkpoint and table (or the last job phase's table, aged). */
-    Phase job(int phase, boolean aged) throws Exception {
+    /**
+     * The alarms job with {@code engine} in a JVM of its own, on a fresh checkpoint and the table of phase
+     * {@code tablePhase}: its own, new, or an earlier phase's, aged to 10,000 commits first.
+     */
+    Phase job(int phase, String engine, int tablePhase) throws Exception {
         String topic = "metrics-" + phase;
         KafkaTopics.ensureMetrics(kafka.bootstrapServers(), topic);
-        String table = dir.resolve("alarms-" + (aged ? phase - 1 : phase)).toString();
+        boolean aged = tablePhase != phase;
+        String table = dir.resolve("alarms-" + tablePhase).toString();
         String agedNote = "";
         if (aged) {
             SparkSession spark = SparkSessions.getOrCreate("benchmark");
@@ -197,11 +209,11 @@ class AlarmLatencyBenchmark {
             agedNote = String.format("aged: %d commits added in %.0f s", added, (System.nanoTime() - started) / 1e9);
         }
         Path trace = dir.resolve("trace-" + phase + ".csv");
-        String name = aged ? "alarms job, table aged to 10,000 commits" : "alarms job (outbox, lanes)";
+        String name = (engine.equals(Alarms.CONSUMER) ? "consumer engine" : "micro-batch engine") + (aged ? ", table aged to 10,000 commits" : "");
         try (ChildJvm alarms = ChildJvm.start(Alarms.class, Map.of("spark.master", "local[2]", "streamwatch.alarms.trace", trace.toString()),
                 dir.resolve("alarms-" + phase + ".log"), "--bootstrap-servers", kafka.bootstrapServers(), "--metrics-topic", topic,
                 "--rules-topic", "rules", "--checkpoint", dir.resolve("checkpoint-" + phase).toString(), "--alarms-path", table,
-                "--allowed-webhook-prefixes", peer.url("/api/webhooks/"), "--pushgateway", pushgateway.address(), "--starting-offsets", "earliest")) {
+                "--allowed-webhook-prefixes", peer.url("/api/webhooks/"), "--pushgateway", pushgateway.address(), "--starting-offsets", "earliest", "--engine", engine)) {
             await().atMost(Duration.ofMinutes(3)).until(() -> alarms.log().contains("matching " + topic + " against") || !alarms.isAlive());
             if (!alarms.isAlive()) {
                 throw new AssertionError(alarms.logTail(40));
@@ -220,6 +232,7 @@ class AlarmLatencyBenchmark {
     }
 
     static final int PRIMING_RECORDS = 2_000;
+    static final String FLOOR = "floor (consumer loop, a post per alarm)";
 
     /** Records that raise nothing, until the path under test has taken them (a cold start is not what is measured). */
     void prime(String topic, java.util.concurrent.Callable<Boolean> primed) throws Exception {
