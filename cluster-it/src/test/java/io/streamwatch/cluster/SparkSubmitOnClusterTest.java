@@ -7,6 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamwatch.jobs.alarms.Alarms;
+import io.streamwatch.jobs.common.SparkSessions;
+import io.streamwatch.rules.KafkaTopics;
+import io.streamwatch.rules.Operator;
+import io.streamwatch.rules.Rule;
+import io.streamwatch.testkit.WebhookReceiver;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.spark.sql.SparkSession;
 import io.streamwatch.jobs.lag.ConsumeVisits;
 import io.streamwatch.jobs.visits.CreateVisitsTable;
 import io.streamwatch.jobs.sla.GenerateVisits;
@@ -206,6 +218,81 @@ class SparkSubmitOnClusterTest {
                 () -> "spark-submit resolved the listener from the local Maven repository:\n" + tail(submission.output()));
         assertFalse(pushgateway.value(QueryHealthListener.UP, query).isPresent(), "the graceful stop removed the running series");
         assertTasksRanOnTheWorker();
+    }
+
+    /**
+     * The alarms job through spark-submit on a cluster of two Workers, alarming metrics flowing, the second Worker
+     * SIGKILLed (with its executor) mid-stream: the job goes on with the first, every alarm is delivered once and
+     * recorded once, and a SIGTERM ends it with exit 0.
+     */
+    @Test
+    @Order(5)
+    void theAlarmsJobLosesNoAlarmAndRecordsNoneTwiceWhenAWorkerIsKilledMidStream() throws Exception {
+        String rules = "cluster_rules";
+        String metrics = "cluster_metrics";
+        KafkaTopics.ensureRules(kafka.bootstrapServers(), rules);
+        KafkaTopics.ensureMetrics(kafka.bootstrapServers(), metrics);
+        Path secondWorkerDir = Files.createDirectories(dir.resolve("cluster").resolve("worker-2"));
+        Process secondWorker = cluster.addWorker("worker-2", secondWorkerDir);
+        String table = dir.resolve("cluster_alarms").toString();
+        AtomicLong produced = new AtomicLong();
+        AtomicBoolean producing = new AtomicBoolean(true);
+        try (WebhookReceiver discord = WebhookReceiver.discord()) {
+            Rule rule = new Rule("w1", "load", 0, discord.url("/api/webhooks/1/t0ken"), Operator.GREATER, 0, false);
+            kafka.sendKeyed(rules, List.of(Map.entry(rule.id(), rule.toJson().toString())));
+            Process job = cluster.startSubmit(List.of("--deploy-mode", "client", "--jars", submitJars), appJar, Alarms.class.getName(),
+                    List.of("--bootstrap-servers", kafka.bootstrapServers(), "--metrics-topic", metrics, "--rules-topic", rules,
+                            "--checkpoint", dir.resolve("alarms-checkpoint").toString(), "--alarms-path", table,
+                            "--allowed-webhook-prefixes", discord.url("/api/webhooks/"), "--pushgateway", pushgateway.address(),
+                            "--starting-offsets", "earliest", "--delivery-grace", "5s"),
+                    dir.resolve("alarms-submit.log"));
+            Thread producer = new Thread(() -> {
+                try (KafkaProducer<String, String> records = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers()),
+                        new StringSerializer(), new StringSerializer())) {
+                    while (producing.get()) {
+                        records.send(new ProducerRecord<>(metrics, "load", "{\"value\": " + produced.incrementAndGet() + "}")).get();
+                        Thread.sleep(20); // 50 alarming metrics a second
+                    }
+                } catch (Exception e) {
+                    producing.set(false);
+                }
+            }, "metrics");
+            producer.start();
+            try {
+                // Both Workers' executors have run tasks of the job before one of them goes.
+                await().atMost(Duration.ofMinutes(3)).until(() -> discord.accepted().size() >= 100 && ranTasks(secondWorkerDir) || !job.isAlive());
+                assertTrue(job.isAlive(), () -> tail(read(dir.resolve("alarms-submit.log"))));
+                int beforeKill = discord.accepted().size();
+                secondWorker.descendants().forEach(ProcessHandle::destroyForcibly);
+                secondWorker.destroyForcibly(); // SIGKILL: the Worker and its executor gone at once
+                secondWorker.waitFor();
+                await().atMost(Duration.ofMinutes(2)).until(() -> discord.accepted().size() >= beforeKill + 200 || !job.isAlive());
+                assertTrue(job.isAlive(), () -> "the job went on without the second Worker:\n" + tail(read(dir.resolve("alarms-submit.log"))));
+            } finally {
+                producing.set(false);
+                producer.join(10_000);
+            }
+            long total = produced.get();
+            await().atMost(Duration.ofMinutes(2)).until(() -> discord.accepted().size() >= total && DeltaRows.count(Path.of(table)) >= total);
+            job.destroy(); // SIGTERM: a graceful stop
+            assertTrue(job.waitFor(90, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, job.exitValue(), () -> tail(read(dir.resolve("alarms-submit.log"))));
+
+            List<Long> delivered = discord.accepted().stream()
+                    .map(d -> (long) Double.parseDouble(d.body().get("embeds").get(0).get("fields").get(2).get("value").asText())).toList();
+            assertEquals(total, delivered.stream().distinct().count(), "every alarm delivered");
+            assertEquals(total, delivered.size(), "none twice: the driver never crashed");
+            SparkSession reader = SparkSessions.getOrCreate("cluster-test-reader");
+            List<org.apache.spark.sql.Row> recorded = reader.read().format("delta").load(table).select("offset", "partition").collectAsList();
+            assertEquals(total, recorded.size(), "every alarm recorded");
+            assertEquals(total, recorded.stream().map(r -> r.get(1) + ":" + r.get(0)).distinct().count(), "none recorded twice");
+        }
+    }
+
+    private static boolean ranTasks(Path workerDir) throws IOException {
+        try (Stream<Path> files = Files.walk(workerDir)) {
+            return files.filter(p -> p.getFileName().toString().equals("stderr")).anyMatch(p -> read(p).contains("Finished task"));
+        }
     }
 
     private static void assertTasksRanOnTheWorker() throws IOException {

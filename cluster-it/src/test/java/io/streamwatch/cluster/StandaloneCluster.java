@@ -44,31 +44,30 @@ final class StandaloneCluster implements AutoCloseable {
         start("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", String.valueOf(masterPort),
                 "--webui-port", String.valueOf(masterWebPort)));
         await("the Master", () -> masterJson() != null);
-        start("worker", List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "2", "--memory", "3g",
-                "--webui-port", String.valueOf(FreePorts.next()), "--work-dir", workerDir.toString(), masterUrl));
-        await("a Worker registered", () -> masterJson().path("aliveworkers").asInt() == 1);
+        addWorker("worker", workerDir);
     }
 
-    private void start(String name, List<String> mainAndArgs) {
+    /** Starts one more Worker with its own work dir; returns its process once the Master counts it alive. */
+    Process addWorker(String name, Path dir) {
+        int alive = masterJson().path("aliveworkers").asInt();
+        Process worker = start(name, List.of("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "2", "--memory", "3g",
+                "--webui-port", String.valueOf(FreePorts.next()), "--work-dir", dir.toString(), masterUrl));
+        await("a Worker registered", () -> masterJson().path("aliveworkers").asInt() == alive + 1);
+        return worker;
+    }
+
+    private Process start(String name, List<String> mainAndArgs) {
         List<String> command = new ArrayList<>(List.of(java(), "-Xmx512m", "-cp", sparkHome.resolve("jars") + File.separator + "*"));
         command.addAll(mainAndArgs);
-        processes.add(launch(command, workDir.resolve(name + ".log")));
+        Process process = launch(command, workDir.resolve(name + ".log"));
+        processes.add(process);
+        return process;
     }
 
     /** Runs spark-submit to the end (client mode unless the options say otherwise). */
     Submission submit(List<String> options, Path appJar, String mainClass, List<String> args) {
-        List<String> command = new ArrayList<>(List.of(java(), "-Xmx1g"));
-        command.addAll(List.of(System.getProperty("streamwatch.java.opens").split(" ")));
-        command.addAll(List.of("-cp", sparkHome.resolve("jars") + File.separator + "*", "org.apache.spark.deploy.SparkSubmit",
-                "--master", masterUrl, "--class", mainClass,
-                "--conf", "spark.jars.ivy=" + workDir.resolve("ivy"),
-                "--conf", "spark.ui.enabled=false",
-                "--conf", "spark.executor.memory=1g"));
-        command.addAll(options);
-        command.add(appJar.toString());
-        command.addAll(args);
         Path log = workDir.resolve("submit-" + System.nanoTime() + ".log");
-        Process process = launch(command, log);
+        Process process = startSubmit(options, appJar, mainClass, args, log);
         try {
             if (!process.waitFor(4, TimeUnit.MINUTES)) {
                 process.destroyForcibly();
@@ -81,6 +80,21 @@ final class StandaloneCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Starts spark-submit and returns at once (for a streaming job the test stops itself); its output goes to {@code log}. */
+    Process startSubmit(List<String> options, Path appJar, String mainClass, List<String> args, Path log) {
+        List<String> command = new ArrayList<>(List.of(java(), "-Xmx1g"));
+        command.addAll(List.of(System.getProperty("streamwatch.java.opens").split(" ")));
+        command.addAll(List.of("-cp", sparkHome.resolve("jars") + File.separator + "*", "org.apache.spark.deploy.SparkSubmit",
+                "--master", masterUrl, "--class", mainClass,
+                "--conf", "spark.jars.ivy=" + workDir.resolve("ivy"),
+                "--conf", "spark.ui.enabled=false",
+                "--conf", "spark.executor.memory=1g"));
+        command.addAll(options);
+        command.add(appJar.toString());
+        command.addAll(args);
+        return launch(command, log);
     }
 
     /** The Master's view: workers, applications, drivers (it redirects /json to /json/). */

@@ -32,6 +32,7 @@ final class AlarmHandOver {
     void handOver(AlarmOutbox.Batch batch, long quarantined, long beganMillis, long matchedMillis) {
         if (!batch.alarms().isEmpty() || !batch.quarantined().isEmpty()) {
             outbox.write(batch);
+            AlarmHalt.OUTBOX_WRITTEN.reached();
             delivery.offer(batch);
             recorder.offer(batch);
         }

@@ -186,6 +186,7 @@ final class AlarmRecorder implements AutoCloseable {
         }
         KafkaRecordsOnce once = KafkaRecordsOnce.of(spark, last.queryId(), last.batchId(), KafkaRecordsOnce.merged(ranges));
         once.appendTo(table.path(), spark.createDataFrame(rows, ROWS));
+        AlarmHalt.TABLE_COMMITTED.reached();
         List<Row> quarantined = new ArrayList<>();
         for (AlarmOutbox.Batch batch : batches) {
             for (AlarmOutbox.Quarantined record : batch.quarantined()) {

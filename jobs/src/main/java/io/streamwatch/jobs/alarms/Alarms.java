@@ -110,6 +110,10 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
             description = "At a stop, how long to go on delivering what is waiting; the rest goes after a restart (default: ${DEFAULT-VALUE}).")
     Duration deliveryGrace;
 
+    @Option(names = "--halt-at", hidden = true, paramLabel = "outbox-written|table-committed",
+            description = "Test aid (needs -D" + Jobs.FAULTS_SWITCH + "=true): the job stops for good at this moment of its first batch, to be killed there.")
+    String haltAt;
+
     public static void main(String[] args) {
         Jobs.main(new Alarms(), args);
     }
@@ -228,6 +232,13 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
         BadFlagValue.requirePositive("--max-offsets-per-trigger", maxOffsetsPerTrigger);
         if (!engine.equals(MICRO_BATCH) && !engine.equals(CONSUMER)) {
             throw new BadFlagValue("--engine: micro-batch or consumer, not " + engine);
+        }
+        if (haltAt != null) {
+            if (!Boolean.getBoolean(Jobs.FAULTS_SWITCH)) {
+                throw new BadFlagValue("--halt-at injects a fault for tests: it needs -D" + Jobs.FAULTS_SWITCH + "=true");
+            }
+            AlarmHalt.choose(java.util.Arrays.stream(AlarmHalt.values()).filter(h -> h.flagValue().equals(haltAt)).findFirst()
+                    .orElseThrow(() -> new BadFlagValue("--halt-at: outbox-written or table-committed, not " + haltAt)));
         }
         push.requireValidAddress();
         try {

@@ -10,6 +10,9 @@ import org.slf4j.LoggerFactory;
  * stopping it gracefully and the SparkSession stopped when {@code main} ends.
  */
 public final class Jobs {
+    /** The JVM switch the fault-injection flags need: tests set it, a production job never does. */
+    public static final String FAULTS_SWITCH = "streamwatch.testing.faults";
+
     private Jobs() {
     }
 

@@ -82,8 +82,8 @@ public final class SyncVisitsToDelta implements Callable<Integer>, OptionDefault
     @Option(names = "--no-listeners", description = "Attach no streamwatch listener (to compare throughput).")
     boolean noListeners;
 
-    /** The JVM switch the fault-injection flags need: tests set it, a production job never does. */
-    public static final String FAULTS_SWITCH = "streamwatch.testing.faults";
+    /** The JVM switch the fault-injection flags need ({@link Jobs#FAULTS_SWITCH}). */
+    public static final String FAULTS_SWITCH = Jobs.FAULTS_SWITCH;
 
     @Option(names = "--delay-from-batch", hidden = true, defaultValue = "0",
             description = "Test aid (needs -D" + FAULTS_SWITCH + "=true): the --batch-delay applies from this micro-batch on.")

@@ -373,6 +373,39 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         });
     }
 
+    /**
+     * SIGKILL at two exact moments: after a batch's alarms are written to the outbox (nothing of it delivered, recorded
+     * or passed by the saved offsets), then, on the restart, after the alarms table's commit holds them (the outbox not
+     * told yet, nothing delivered). The next run delivers each alarm once and the table holds each once.
+     */
+    @Test
+    void killedAfterTheOutboxWriteAndAfterTheTableCommitTheNextRunDeliversAndRecordsEachAlarmOnce() throws Exception {
+        putRule(new Rule("o1", "flow", 10, hook("flow"), Operator.GREATER, 0, false));
+        metrics("flow", 11, 12);
+        for (String moment : List.of("outbox-written", "table-committed")) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(alarmsArgs()), java.util.stream.Stream.of("--halt-at", moment))
+                    .toArray(String[]::new);
+            try (io.streamwatch.testkit.ChildJvm alarms = io.streamwatch.testkit.ChildJvm.start(Alarms.class,
+                    Map.of("spark.master", "local[2]", Jobs.FAULTS_SWITCH, "true"), dir.resolve("halt-" + moment + ".log"), args)) {
+                await().atMost(Duration.ofMinutes(2)).until(() -> alarms.log().contains("halted at " + moment) || !alarms.isAlive());
+                assertTrue(alarms.isAlive(), () -> alarms.logTail(30));
+                alarms.kill();
+                alarms.awaitExit(Duration.ofSeconds(30));
+            }
+            assertEquals(0, embeds("flow").size(), "killed before anything was delivered (" + moment + ")");
+        }
+        assertEquals(2, rows(alarmsPath()), "the table commit before the second kill holds both");
+        Future<Integer> job = startAlarms();
+        metrics("flow", 13);
+        await().atMost(Duration.ofSeconds(60)).until(() -> embeds("flow").size() >= 3 && rows(alarmsPath()) >= 3);
+        assertEquals(0, stopAlarms(job));
+        assertEquals(List.of(11.0, 12.0, 13.0), embeds("flow").stream().map(e -> Double.parseDouble(e.get("fields").get(2).get("value").asText()))
+                .sorted().toList(), "each delivered once");
+        List<Row> rows = spark().read().format("delta").load(alarmsPath()).collectAsList();
+        assertEquals(3, rows.size());
+        assertEquals(3, rows.stream().map(r -> r.getAs("partition") + ":" + r.getAs("offset")).distinct().count(), "each recorded once");
+    }
+
     /** The metric values delivered to this webhook, once each. */
     java.util.Set<Long> delivered(String path) {
         java.util.Set<Long> values = new java.util.HashSet<>();
@@ -489,5 +522,14 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
         assertEquals(2, Jobs.execute(new Alarms(), "--trigger-interval", "soon"));
         assertEquals(2, Jobs.execute(new Alarms(), "--pushgateway", "htp://x"));
         assertEquals(2, Jobs.execute(new Alarms(), "--engine", "turbo"));
+        String faults = System.clearProperty(Jobs.FAULTS_SWITCH);
+        try {
+            assertEquals(2, Jobs.execute(new Alarms(), "--halt-at", "outbox-written"), "a test aid needs the faults switch");
+        } finally {
+            if (faults != null) {
+                System.setProperty(Jobs.FAULTS_SWITCH, faults);
+            }
+        }
+        assertEquals(2, Jobs.execute(new Alarms(), "--halt-at", "lunch"));
     }
 }
