@@ -277,6 +277,8 @@ class SparkSubmitOnClusterTest {
             job.destroy(); // SIGTERM: a graceful stop
             assertTrue(job.waitFor(90, java.util.concurrent.TimeUnit.SECONDS));
             assertEquals(0, job.exitValue(), () -> tail(read(dir.resolve("alarms-submit.log"))));
+            Files.copy(dir.resolve("alarms-submit.log"), Path.of("target", "alarms-submit.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertTrue(read(dir.resolve("alarms-submit.log")).contains("Lost executor"), "the driver lost the second Worker's executor");
 
             List<Long> delivered = discord.accepted().stream()
                     .map(d -> (long) Double.parseDouble(d.body().get("embeds").get(0).get("fields").get(2).get("value").asText())).toList();
