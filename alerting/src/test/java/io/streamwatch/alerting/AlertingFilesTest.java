@@ -47,7 +47,7 @@ class AlertingFilesTest {
             AlertingConfig.profile(REPO, profile).with(Map.of("rules_dir", root.resolve("docker/prometheus/rules").toString())).renderInto(root);
             Commands.Result config = Commands.run(root, "promtool", "check", "config", "docker/prometheus/prometheus.yml");
             assertEquals(0, config.exitCode(), config.output());
-            for (String rules : List.of("16 rules found", "3 rules found", "7 rules found")) {
+            for (String rules : List.of("16 rules found", "3 rules found", "8 rules found")) {
                 assertTrue(config.output().contains("SUCCESS: " + rules), "the config loads the three rule files: " + config.output());
             }
         }
@@ -265,7 +265,7 @@ class AlertingFilesTest {
           }
         }
         assertTrue(titles.containsAll(List.of("Visits consumer lag", "SLA miss visits synchronizer")), "the originals' rules: " + titles);
-        assertEquals(26, uids.size());
+        assertEquals(27, uids.size());
         for (String file : RULE_FILES) {
             for (Map<String, Object> group : (List<Map<String, Object>>) yaml("docker/prometheus/rules/" + file).get("groups")) {
                 for (Map<String, Object> rule : (List<Map<String, Object>>) group.get("rules")) {
@@ -316,7 +316,7 @@ class AlertingFilesTest {
                 assertTrue(variables.containsAll(List.of("job", "query")), "job and query variables: " + variables);
             }
         }
-        assertEquals(18, panels, "9 for any pipeline, 6 for the visits demo, 3 for the companion systems");
+        assertEquals(19, panels, "9 for any pipeline, 6 for the visits demo, 4 for the companion systems");
         assertNotNull(yaml("grafana-provisioning/dashboards/dashboards.yml").get("providers"));
     }
 

@@ -51,6 +51,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
@@ -228,24 +229,37 @@ class SparkSubmitOnClusterTest {
     @Test
     @Order(5)
     void theAlarmsJobLosesNoAlarmAndRecordsNoneTwiceWhenAWorkerIsKilledMidStream() throws Exception {
-        String rules = "cluster_rules";
-        String metrics = "cluster_metrics";
+        alarmsJobWithAWorkerKilledMidStream(Alarms.CONSUMER);
+    }
+
+    /** The same with the micro-batch engine, whose matching runs on the executors. */
+    @Tag("slow")
+    @Test
+    @Order(6)
+    void theMicroBatchEngineLosesNoAlarmAndRecordsNoneTwiceWhenAWorkerIsKilledMidStream() throws Exception {
+        alarmsJobWithAWorkerKilledMidStream(Alarms.MICRO_BATCH);
+    }
+
+    private void alarmsJobWithAWorkerKilledMidStream(String engine) throws Exception {
+        String rules = "cluster_rules_" + engine;
+        String metrics = "cluster_metrics_" + engine;
         KafkaTopics.ensureRules(kafka.bootstrapServers(), rules);
         KafkaTopics.ensureMetrics(kafka.bootstrapServers(), metrics);
-        Path secondWorkerDir = Files.createDirectories(dir.resolve("cluster").resolve("worker-2"));
-        Process secondWorker = cluster.addWorker("worker-2", secondWorkerDir);
-        String table = dir.resolve("cluster_alarms").toString();
+        Path secondWorkerDir = Files.createDirectories(dir.resolve("cluster").resolve("worker-" + engine));
+        Process secondWorker = cluster.addWorker("worker-" + engine, secondWorkerDir);
+        String table = dir.resolve("cluster_alarms_" + engine).toString();
         AtomicLong produced = new AtomicLong();
         AtomicBoolean producing = new AtomicBoolean(true);
         try (WebhookReceiver discord = WebhookReceiver.discord()) {
             Rule rule = new Rule("w1", "load", 0, discord.url("/api/webhooks/1/t0ken"), Operator.GREATER, 0, false);
             kafka.sendKeyed(rules, List.of(Map.entry(rule.id(), rule.toJson().toString())));
+            Path log = dir.resolve("alarms-submit-" + engine + ".log");
             Process job = cluster.startSubmit(List.of("--deploy-mode", "client", "--jars", submitJars), appJar, Alarms.class.getName(),
                     List.of("--bootstrap-servers", kafka.bootstrapServers(), "--metrics-topic", metrics, "--rules-topic", rules,
-                            "--checkpoint", dir.resolve("alarms-checkpoint").toString(), "--alarms-path", table,
+                            "--checkpoint", dir.resolve("alarms-checkpoint-" + engine).toString(), "--alarms-path", table,
                             "--allowed-webhook-prefixes", discord.url("/api/webhooks/"), "--pushgateway", pushgateway.address(),
-                            "--starting-offsets", "earliest", "--delivery-grace", "5s"),
-                    dir.resolve("alarms-submit.log"));
+                            "--starting-offsets", "earliest", "--delivery-grace", "5s", "--engine", engine),
+                    log);
             Thread producer = new Thread(() -> {
                 try (KafkaProducer<String, String> records = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrapServers()),
                         new StringSerializer(), new StringSerializer())) {
@@ -261,13 +275,13 @@ class SparkSubmitOnClusterTest {
             try {
                 // Both Workers' executors have run tasks of the job before one of them goes.
                 await().atMost(Duration.ofMinutes(3)).until(() -> discord.accepted().size() >= 100 && ranTasks(secondWorkerDir) || !job.isAlive());
-                assertTrue(job.isAlive(), () -> tail(read(dir.resolve("alarms-submit.log"))));
+                assertTrue(job.isAlive(), () -> tail(read(log)));
                 int beforeKill = discord.accepted().size();
                 secondWorker.descendants().forEach(ProcessHandle::destroyForcibly);
                 secondWorker.destroyForcibly(); // SIGKILL: the Worker and its executor gone at once
                 secondWorker.waitFor();
                 await().atMost(Duration.ofMinutes(2)).until(() -> discord.accepted().size() >= beforeKill + 200 || !job.isAlive());
-                assertTrue(job.isAlive(), () -> "the job went on without the second Worker:\n" + tail(read(dir.resolve("alarms-submit.log"))));
+                assertTrue(job.isAlive(), () -> "the job went on without the second Worker:\n" + tail(read(log)));
             } finally {
                 producing.set(false);
                 producer.join(10_000);
@@ -276,9 +290,9 @@ class SparkSubmitOnClusterTest {
             await().atMost(Duration.ofMinutes(2)).until(() -> discord.accepted().size() >= total && DeltaRows.count(Path.of(table)) >= total);
             job.destroy(); // SIGTERM: a graceful stop
             assertTrue(job.waitFor(90, java.util.concurrent.TimeUnit.SECONDS));
-            assertEquals(0, job.exitValue(), () -> tail(read(dir.resolve("alarms-submit.log"))));
-            Files.copy(dir.resolve("alarms-submit.log"), Path.of("target", "alarms-submit.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            assertTrue(read(dir.resolve("alarms-submit.log")).contains("Lost executor"), "the driver lost the second Worker's executor");
+            assertEquals(0, job.exitValue(), () -> tail(read(log)));
+            Files.copy(log, Path.of("target", log.getFileName().toString()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertTrue(read(log).contains("Lost executor"), "the driver lost the second Worker's executor");
 
             List<Long> delivered = discord.accepted().stream()
                     .map(d -> (long) Double.parseDouble(d.body().get("embeds").get(0).get("fields").get(2).get("value").asText())).toList();

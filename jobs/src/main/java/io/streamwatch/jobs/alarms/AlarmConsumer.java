@@ -67,6 +67,8 @@ final class AlarmConsumer implements AutoCloseable {
     private final Map<TopicPartition, Long> positions = new HashMap<>();
     private long nextBatchId;
     private volatile boolean stopping;
+    private volatile long lastPollMillis;
+    private volatile long lag;
 
     private AlarmConsumer(String queryName, String bootstrapServers, String topic, StartingOffsets.Position starting, CheckpointFile positionsFile,
                           String queryId, long nextBatchId, Map<TopicPartition, Long> saved) {
@@ -148,12 +150,15 @@ final class AlarmConsumer implements AutoCloseable {
             while (!stopping) {
                 List<ConsumerRecord<String, String>> polled = new ArrayList<>();
                 consumer.poll(POLL).forEach(polled::add);
+                lastPollMillis = System.currentTimeMillis();
                 if (!polled.isEmpty()) {
                     match(polled, rules, held, states, handOver);
                 }
                 if (System.nanoTime() - savedAt >= SAVE_POSITIONS_EVERY.toNanos()) {
                     savePositions();
                     savedAt = System.nanoTime();
+                    lag = consumer.assignment().stream().mapToLong(partition -> consumer.currentLag(partition).orElse(0)).sum();
+                    handOver.report();
                 }
                 if (System.nanoTime() - partitionsCheckedAt >= PARTITIONS_CHECK_EVERY.toNanos()) {
                     assignNewPartitions();
@@ -262,6 +267,16 @@ final class AlarmConsumer implements AutoCloseable {
             LOG.warn("cannot save the consumer's positions in {} ({}); a restart reads again from the last saved ones", positionsFile.path(),
                     e.getClass().getSimpleName());
         }
+    }
+
+    /** When it last polled (Unix millis; 0 before the first poll). */
+    long lastPollMillis() {
+        return lastPollMillis;
+    }
+
+    /** Records of the topic it has not read, as of its last second. */
+    long lag() {
+        return lag;
     }
 
     /** Ends {@link #run} after the poll in progress (from any thread). */

@@ -43,4 +43,9 @@ final class AlarmHandOver {
         counts.quarantined.addAndGet(quarantined);
         report.run();
     }
+
+    /** Reports the counts without a batch (an idle engine's heartbeat). */
+    void report() {
+        report.run();
+    }
 }

@@ -101,9 +101,10 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
     @Option(names = "--max-offsets-per-trigger", defaultValue = "100000", description = "Metric records per micro-batch at most (default: ${DEFAULT-VALUE}).")
     long maxOffsetsPerTrigger;
 
-    @Option(names = "--engine", paramLabel = "micro-batch|consumer", defaultValue = MICRO_BATCH,
-            description = "micro-batch: Spark Structured Streaming matches on the executors (alarms within seconds); consumer: the driver "
-                    + "consumes and matches each poll at once (alarms within a second); same outbox, delivery and table (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--engine", paramLabel = "consumer|micro-batch", defaultValue = CONSUMER,
+            description = "consumer: the driver consumes the metrics and matches each poll at once (alarms within a second); micro-batch: "
+                    + "Spark Structured Streaming matches on the executors (scales out; alarms within seconds); same outbox, delivery and "
+                    + "table (default: ${DEFAULT-VALUE}).")
     String engine;
 
     @Option(names = "--delivery-grace", defaultValue = "10s", converter = DurationConverter.class,
@@ -168,7 +169,7 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
             try {
                 recorder.start();
                 if (engine.equals(CONSUMER)) {
-                    consume(spark, table, rules, outbox, leftovers, delivery, handOver);
+                    consume(spark, table, rules, outbox, leftovers, delivery, handOver, counts);
                 } else {
                     if (AlarmConsumer.owns(query.checkpoint(), spark.sparkContext().hadoopConfiguration())) {
                         throw new CommandFailure("the checkpoint " + query.checkpoint() + " is the consumer engine's; the micro-batch engine needs a checkpoint of its own");
@@ -191,7 +192,7 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
 
     /** The consumer engine: reads and matches on this driver until a stop, with the same outbox, delivery and recorder. */
     private void consume(SparkSession spark, AlarmsTable table, RulesView rules, AlarmOutbox outbox, List<AlarmOutbox.Batch> leftovers,
-                         AlarmDelivery delivery, AlarmHandOver handOver) throws Exception {
+                         AlarmDelivery delivery, AlarmHandOver handOver, Counts counts) throws Exception {
         try (AlarmConsumer consumer = AlarmConsumer.open(query.queryName(), brokers.bootstrapServers(), metricsTopic, startingOffsets.position(),
                 query.checkpoint(), spark.sparkContext().hadoopConfiguration(), outbox)) {
             delivery.resume(consumer.queryId(), leftovers);
@@ -201,9 +202,11 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
             long lastBatch = table.lastBatchWritten(spark, ExactlyOnceAppend.forQuery(consumer.queryId(), 0).appId());
             LOG.info("matching {} against {} rules of {}; alarms into {} (consumer engine)", metricsTopic, rules.rules().size(), rulesTopic,
                     alarmsPath);
+            counts.consumer = consumer;
             try (AutoCloseable onSigterm = GracefulStop.whenRequested(consumer::stop)) {
                 consumer.run(rules, held, states, lastBatch, handOver);
             }
+            counts.consumer = null; // stopped on purpose: its liveness series go with the last push (a crash leaves them)
         }
     }
 
@@ -270,6 +273,8 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
         final AtomicLong quarantined = new AtomicLong();
         volatile AlarmDelivery delivery;
         volatile AlarmRecorder recorder;
+        /** The running consumer engine; null with the micro-batch engine and after a graceful stop (its series go). */
+        volatile AlarmConsumer consumer;
     }
 
     private void report(SparkSession spark, StreamwatchSettings settings, RulesView rules, Counts counts) {
@@ -291,6 +296,11 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
                         samples.add(JobMetric.ALARM_DELIVERY_FAILING.sample(delivery.failing() ? 1 : 0));
                         samples.add(JobMetric.ALARM_DELIVERY_WAITING.sample(delivery.waiting()));
                         samples.add(JobMetric.ALARM_DELIVERY_LONGEST_LANE.sample(delivery.longestLane()));
+                    }
+                    AlarmConsumer consumer = counts.consumer;
+                    if (consumer != null && consumer.lastPollMillis() > 0) {
+                        samples.add(JobMetric.ALARM_CONSUMER_LAG.sample(consumer.lag()));
+                        samples.add(JobMetric.ALARM_CONSUMER_LAST_POLL.sample(consumer.lastPollMillis() / 1000.0));
                     }
                     AlarmRecorder recorder = counts.recorder;
                     if (recorder != null) {
