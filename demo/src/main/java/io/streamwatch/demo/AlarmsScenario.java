@@ -76,7 +76,7 @@ final class AlarmsScenario {
                     "-d", "{\"metric_name\": \"" + METRIC + "\", \"threshold\": 500, \"discord_webhook_url\": \"" + webhook + "\"}");
             String ruleId = created.replaceAll("(?s).*\"id\":\"([^\"]+)\".*", "$1");
 
-            step("3. Start the Spark alarms job and the stairs emulator (MetricEmulators stairs " + METRIC + " 480 510 5 0.5)");
+            step("3. Start the alarms job and the stairs emulator (MetricEmulators stairs " + METRIC + " 480 510 5 0.5)");
             Future<Integer> alarms = background.submit(() -> Jobs.execute(new Alarms(), "--bootstrap-servers", bootstrapServers,
                     "--checkpoint", dir.resolve("checkpoints/alarms").toString(), "--alarms-path", dir.resolve("alarms").toString(),
                     "--allowed-webhook-prefixes", discord.url("/api/webhooks/"), "--pushgateway", pushgateway,
@@ -98,7 +98,7 @@ final class AlarmsScenario {
             System.out.printf("   alarms received in those 10 s: %d (before: %d, of which shown: %d)%n",
                     discord.accepted().size() - before, before, shown);
             stairs.cancel(true);
-            SparkSessions.activeQuery(SparkSessions.getOrCreate("demo"), Alarms.QUERY_NAME).ifPresent(SparkSessions::stop);
+            Alarms.stopRunning(Alarms.QUERY_NAME);
             alarms.get(60, TimeUnit.SECONDS);
             if (notifications != null) {
                 retract(novu, notifications);

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -117,6 +118,19 @@ public final class Alarms implements Callable<Integer>, OptionDefaults.Declared 
 
     public static void main(String[] args) {
         Jobs.main(new Alarms(), args);
+    }
+
+    /**
+     * Stops the alarms job running in this JVM under {@code queryName}, whichever its engine, as a SIGTERM would (for
+     * a job run in-process, as the demo runs it); false when none runs.
+     */
+    public static boolean stopRunning(String queryName) {
+        Optional<AlarmConsumer> consumer = AlarmConsumer.running(queryName);
+        consumer.ifPresent(AlarmConsumer::stop);
+        scala.Option<SparkSession> spark = SparkSession.getDefaultSession();
+        Optional<StreamingQuery> query = spark.isDefined() ? SparkSessions.activeQuery(spark.get(), queryName) : Optional.empty();
+        query.ifPresent(SparkSessions::stop);
+        return consumer.isPresent() || query.isPresent();
     }
 
     @Override

@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -109,12 +108,7 @@ class AlarmsTest extends KafkaPushgatewayAndSparkTest {
     }
 
     int stopAlarms(Future<Integer> job) throws Exception {
-        Optional<AlarmConsumer> consumer = AlarmConsumer.running(Alarms.QUERY_NAME);
-        if (consumer.isPresent()) {
-            consumer.get().stop();
-        } else {
-            SparkSessions.activeQuery(spark(), Alarms.QUERY_NAME).orElseThrow().stop();
-        }
+        assertTrue(Alarms.stopRunning(Alarms.QUERY_NAME), "the job runs");
         return job.get(60, TimeUnit.SECONDS);
     }
 
