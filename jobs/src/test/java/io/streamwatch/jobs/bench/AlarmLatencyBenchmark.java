@@ -220,12 +220,19 @@ class AlarmLatencyBenchmark {
             }
             prime(topic, () -> Files.exists(trace) && Files.readAllLines(trace).stream().filter(line -> line.startsWith("batch")).count() >= 2);
             long[] cpu = new long[2];
-            Phase measured = produceAndMeasure(name, phase, topic, () -> cpu[0] = cpuTicks(alarms.pid()), () -> cpu[1] = cpuTicks(alarms.pid()));
+            double[][] gc = new double[2][];
+            Phase measured = produceAndMeasure(name, phase, topic, () -> {
+                cpu[0] = cpuTicks(alarms.pid());
+                gc[0] = gc(alarms.pid());
+            }, () -> {
+                cpu[1] = cpuTicks(alarms.pid());
+                gc[1] = gc(alarms.pid());
+            });
             alarms.terminate();
             if (alarms.awaitExit(Duration.ofSeconds(90)) != 0) {
                 throw new AssertionError(alarms.logTail(40));
             }
-            breakdown(name, phase, trace, cpu[1] - cpu[0]);
+            breakdown(name, phase, trace, cpu[1] - cpu[0], new double[] {gc[1][0] - gc[0][0], gc[1][1] - gc[0][1]});
             deltaFigures(table, topic, measured, agedNote);
             return measured;
         }
@@ -326,11 +333,12 @@ class AlarmLatencyBenchmark {
     }
 
     /** Where an alarm's time went in the job, per stage (median and p99 over the measured alarms), from its trace. */
-    void breakdown(String name, int phase, Path trace, long cpuTicks) throws Exception {
+    void breakdown(String name, int phase, Path trace, long cpuTicks, double[] gc) throws Exception {
         long[] window = measuredWindow.get(phase);
         Map<Long, long[]> batches = new HashMap<>();
         Map<String, Long> sent = new HashMap<>();
         int batchesInWindow = 0;
+        Map<Long, Map<String, Long>> triggers = new HashMap<>();
         List<Long> commitMillis = new ArrayList<>();
         long committedBatches = 0;
         for (String line : Files.readAllLines(trace)) {
@@ -341,6 +349,15 @@ class AlarmLatencyBenchmark {
                 if (moments[0] >= window[0] && moments[0] < window[1]) {
                     batchesInWindow++;
                 }
+            } else if (f[0].equals("progress") && f.length > 2) {
+                Map<String, Long> durations = new java.util.TreeMap<>();
+                for (String part : f[2].split(";")) {
+                    String[] kv = part.split("=");
+                    if (kv.length == 2) {
+                        durations.put(kv[0], Long.parseLong(kv[1]));
+                    }
+                }
+                triggers.put(Long.parseLong(f[1]), durations);
             } else if (f[0].equals("recorded")) {
                 commitMillis.add((Long.parseLong(f[5]) - Long.parseLong(f[4])) * 1_000_000L);
                 committedBatches += Long.parseLong(f[2]) - Long.parseLong(f[1]) + 1;
@@ -377,7 +394,21 @@ class AlarmLatencyBenchmark {
                     Figures.millis(Figures.percentile(stages.get(stage), 99))));
         }
         double seconds = (window[1] - window[0]) / 1000.0;
-        report.add(String.format("    %.1f batches/s while measured; CPU %.2f cores of 2", batchesInWindow / seconds, cpuTicks / 100.0 / seconds));
+        report.add(String.format("    %.1f batches/s while measured; CPU %.2f cores of 2; GC %.0f collections, %.2f s (jstat)", batchesInWindow / seconds,
+                cpuTicks / 100.0 / seconds, gc[0], gc[1]));
+        Map<String, List<Long>> byPhase = new java.util.TreeMap<>();
+        triggers.forEach((batchId, durations) -> {
+            long[] batch = batches.get(batchId);
+            if (batch != null && batch[0] >= window[0] && batch[0] < window[1]) {
+                durations.forEach((sparkPhase, millis) -> byPhase.computeIfAbsent(sparkPhase, k -> new ArrayList<>()).add(millis * 1_000_000L));
+            }
+        });
+        if (!byPhase.isEmpty()) {
+            StringBuilder line = new StringBuilder("    Spark per trigger (median / p99):");
+            byPhase.forEach((sparkPhase, values) -> line.append(String.format(" %s %s / %s;", sparkPhase, Figures.millis(Figures.median(values)),
+                    Figures.millis(Figures.percentile(values, 99)))));
+            report.add(line.toString());
+        }
         report.add(String.format("    Delta commits of the recorder: %d, %.1f batches each, commit time median %s, p99 %s", commitMillis.size(),
                 commitMillis.isEmpty() ? 0.0 : (double) committedBatches / commitMillis.size(), Figures.millis(Figures.median(commitMillis)),
                 Figures.millis(Figures.percentile(commitMillis, 99))));
@@ -399,6 +430,27 @@ class AlarmLatencyBenchmark {
         if (all != distinct || all != phase.delivered()) {
             throw new AssertionError(phase.name() + ": the alarms table holds " + all + " alarms (" + distinct + " distinct), "
                     + phase.delivered() + " were delivered");
+        }
+    }
+
+    /** The process's garbage collections so far and their time in seconds, from the JDK's jstat (zeros when it cannot tell). */
+    static double[] gc(long pid) {
+        try {
+            Process jstat = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstat").toString(), "-gc", String.valueOf(pid))
+                    .redirectErrorStream(true).start();
+            List<String> lines = new String(jstat.getInputStream().readAllBytes()).lines().filter(l -> !l.isBlank()).toList();
+            jstat.waitFor(10, TimeUnit.SECONDS);
+            List<String> names = List.of(lines.get(0).trim().split("\\s+"));
+            String[] values = lines.get(1).trim().split("\\s+");
+            double collections = 0;
+            for (String count : List.of("YGC", "FGC", "CGC")) {
+                if (names.contains(count)) {
+                    collections += Double.parseDouble(values[names.indexOf(count)]);
+                }
+            }
+            return new double[] {collections, Double.parseDouble(values[names.indexOf("GCT")])};
+        } catch (Exception e) {
+            return new double[] {0, 0};
         }
     }
 
