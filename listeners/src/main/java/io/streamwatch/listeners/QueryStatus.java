@@ -7,8 +7,9 @@ import java.util.List;
  * Whether a source of a streaming query keeps up, judged as Burrow judges a consumer: not by a threshold but by the
  * trend of its backlog over a sliding window of micro-batches. A source is {@link Status#FALLING_BEHIND} when, over a
  * full window while records were processed, the backlog's least-squares slope is significantly positive and the window
- * ends above where it began; it stays so while the slope stays positive. It is {@link Status#OK} while the backlog
- * reaches zero in the window or trends flat or down; {@link Status#STALLED} when nothing was processed over the window
+ * ends above where it began; it stays so until the slope is significantly negative (a flat stretch of a slowed writer
+ * does not flip it). It is {@link Status#OK} while the backlog reaches zero in the window or, unless it was falling
+ * behind, trends flat or down; {@link Status#STALLED} when nothing was processed over the window
  * while records waited, or no batch ended for longer than the stall bound. Neither one slow batch nor one quick one
  * flips it: a single point moves a slope over the whole window little.
  */
@@ -43,8 +44,9 @@ public final class QueryStatus {
      * Judges the backlog's trend over the window by its least-squares slope against time, so that single dips (a
      * writer's pause, a GC pause, one quick batch) neither flip the verdict nor restart an alert's {@code for}:
      * a source becomes FALLING_BEHIND when the slope is positive beyond {@link #SIGNIFICANCE} standard errors and the
-     * window ends above where it began; once FALLING_BEHIND it stays so while the slope is positive, and is OK again
-     * when the backlog trends down over the window (within one window of shrinking for good) or reaches zero.
+     * window ends above where it began; once FALLING_BEHIND it stays so until the slope is negative beyond as many
+     * standard errors, and is OK again when the backlog trends down over the window (within one window of shrinking for
+     * good) or reaches zero.
      *
      * @param window the batches of the window, oldest first (those that ended within the window's duration)
      * @param sinceLastBatch how long ago the last batch ended, or the query started when none did yet
@@ -70,7 +72,7 @@ public final class QueryStatus {
         }
         Trend trend = trend(window);
         boolean falling = previous == Status.FALLING_BEHIND
-                ? trend.slope() > 0
+                ? trend.slope() > -SIGNIFICANCE * trend.standardError()
                 : trend.slope() > SIGNIFICANCE * trend.standardError() && last.backlog() > first.backlog();
         return falling ? rates.with(Status.FALLING_BEHIND) : rates;
     }
